@@ -1,0 +1,1 @@
+"""The host agent: discovery, reporting and reconciliation of VFs."""

@@ -1,0 +1,1 @@
+"""Attaching VFs to workloads: network namespaces and libvirt."""

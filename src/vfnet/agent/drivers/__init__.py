@@ -1,0 +1,1 @@
+"""VF configuration drivers: netlink, emulated eswitch, memory."""

@@ -1,0 +1,1 @@
+"""The HTTP API: the only code that knows status codes."""

@@ -1,0 +1,1 @@
+"""The vfnet command line."""

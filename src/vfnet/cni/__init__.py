@@ -1,0 +1,1 @@
+"""The vfnet-cni plugin (CNI 1.0)."""

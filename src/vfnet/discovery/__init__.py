@@ -1,0 +1,1 @@
+"""Sysfs reader: the only code that opens /sys; turns a sysfs root into the PCI model."""

@@ -1,0 +1,1 @@
+"""PCI inventory: pools, device states, PF/VF/vDPA dependencies and claims (pure)."""

@@ -1,0 +1,1 @@
+"""Emulated hosts: generated sysfs trees, software eswitch, lab orchestration."""

@@ -1,0 +1,1 @@
+"""Networks, subnets and IPAM, ports, QoS and binding rules (pure)."""

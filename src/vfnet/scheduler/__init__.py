@@ -1,0 +1,1 @@
+"""Scheduling: PCI requests, filters, weighers, NUMA policies, host selection (pure)."""

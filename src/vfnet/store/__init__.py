@@ -1,0 +1,1 @@
+"""Persistence: the only code with SQL (SQLAlchemy, Alembic migrations)."""
