@@ -1,9 +1,12 @@
-"""PCI requests: how many devices of which kind an instance needs, and under which NUMA policy."""
+"""PCI requests: how many devices of which kind an instance needs, and under which NUMA policy.
+
+Public API: NumaPolicy (with ``parse``), PciRequest.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from vfnet.errors import ValidationError
@@ -45,7 +48,24 @@ class PciRequest:
     alias_name: str | None = None
     requester_id: str | None = None
     pf_group: str | None = None
+    # The specs as one hashable value, so pool matching can be remembered per request shape.
+    spec_key: tuple[tuple[tuple[str, object], ...], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
             raise ValidationError("count", f"must be a whole number >= 1, not {self.count!r}")
+        if isinstance(self.specs, Mapping) or not isinstance(self.specs, tuple | list):
+            raise ValidationError("specs", "must be a list of spec dicts")
+        object.__setattr__(self, "specs", tuple(self.specs))
+        object.__setattr__(self, "spec_key", tuple(_spec_key(spec) for spec in self.specs))
+
+
+def _spec_key(spec: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
+    def frozen(value: object) -> object:
+        if isinstance(value, list | tuple | set | frozenset):
+            return ("__list__", frozenset(value))
+        return (type(value).__name__, value)
+
+    return tuple(sorted((str(name), frozen(value)) for name, value in spec.items()))
