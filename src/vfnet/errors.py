@@ -16,7 +16,8 @@
     ├── Conflict                    the request clashes with current state
     │   ├── InvalidDeviceState      a device transition not allowed from its state
     │   ├── StaleGeneration         a host inventory moved on under a claim
-    │   └── InUse                   the object is still used by something else
+    │   ├── InUse                   the object is still used by something else
+    │   └── InsufficientDevices     a host has too few free devices for a claim
     ├── NoValidHost                 no host can satisfy every request together
     └── DriverError                 a host driver could not apply a change
 
@@ -143,3 +144,9 @@ class NoValidHost(VfnetError):
 
 class DriverError(VfnetError):
     code = "driver_error"
+
+
+class InsufficientDevices(Conflict):
+    """A host cannot serve every PCI request of a claim from its free devices."""
+
+    code = "insufficient_devices"
