@@ -1,0 +1,56 @@
+"""Handlers of /v1/hosts: agents register their host and report its inventory."""
+
+from __future__ import annotations
+
+from vfnet.api.context import Ctx
+from vfnet.api.schemas.hosts import HostIn, HostList, HostOut, InventoryIn, InventoryOut
+from vfnet.store.records import HostRecord
+
+
+def _render(host: HostRecord) -> HostOut:
+    return HostOut(
+        name=host.name,
+        generation=host.generation,
+        report_generation=host.report_generation,
+        numa_sockets={str(cell): socket for cell, socket in host.numa_sockets.items()},
+        physnets=list(host.physnets),
+        bridges=dict(host.bridges),
+        created_at=host.created_at,
+        reported_at=host.reported_at,
+    )
+
+
+def list_hosts(ctx: Ctx) -> HostList:
+    """GET /v1/hosts: every registered host (admin)."""
+    return HostList(hosts=[_render(host) for host in ctx.store.list_hosts()])
+
+
+def get_host(name: str, ctx: Ctx) -> HostOut:
+    """GET /v1/hosts/{name}: one host; an agent may read its own only."""
+    return _render(ctx.store.get_host(name))
+
+
+def register_host(body: HostIn, ctx: Ctx) -> HostOut:
+    """POST /v1/hosts: create or update a host (an agent registers its own host); 201."""
+    ctx.principal.check_host(body.name)
+    host = ctx.store.register_host(
+        body.name,
+        numa_sockets={int(cell): socket for cell, socket in body.numa_sockets.items()},
+        physnets=body.physnets,
+        bridges=body.bridges,
+    )
+    return _render(host)
+
+
+def report_inventory(name: str, body: InventoryIn, ctx: Ctx) -> InventoryOut:
+    """PUT /v1/hosts/{name}/inventory: the agent's full device list for its host."""
+    result = ctx.store.report_inventory(name, body.report_generation, body.reported_devices())
+    return InventoryOut(
+        host=result.host,
+        applied=result.applied,
+        generation=result.generation,
+        report_generation=result.report_generation,
+        added=[str(address) for address in result.added],
+        removed=[str(address) for address in result.removed],
+        vanished=[str(address) for address in result.vanished],
+    )

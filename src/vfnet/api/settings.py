@@ -1,0 +1,22 @@
+"""Settings of the API server, passed to ``create_app`` (never read from globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ONE_MIB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    #: Bodies larger than this are refused with 413 before parsing. 1 MiB holds an
+    #: inventory report of several thousand VFs.
+    max_body_bytes: int = ONE_MIB
+    #: The server's PCI aliases by name (``vfnet.pci.alias.parse_aliases``), served by
+    #: GET /v1/aliases and used to turn flavors into PCI requests.
+    aliases: Mapping[str, Any] = field(default_factory=dict)
+    #: How many candidate hosts a placement tries when a claim loses a race
+    #: (StaleGeneration) before giving up with 409.
+    placement_attempts: int = 3
