@@ -129,22 +129,28 @@ class ResourceList:
         return [claimed[address] for address in sorted(claimed)]
 
 
-def parse_resource_list(config: Mapping[str, Any] | str) -> ResourceList:
-    """Parse the device plugin's ``config.json`` (its object or its JSON text)."""
+def parse_resource_list(config: Mapping[str, Any] | str, *, source: str = "") -> ResourceList:
+    """Parse the device plugin's ``config.json`` (its object or its JSON text).
+
+    ``source`` (a file, a section) prefixes every entry named in errors, now and in
+    ``validate``.
+    """
+    top = source or "config.json"
     if isinstance(config, str):
         try:
             config = json.loads(config)
         except json.JSONDecodeError as err:
-            raise InvalidSelector("config.json", None, f"not valid JSON: {err}") from None
+            raise InvalidSelector(top, None, f"not valid JSON: {err}") from None
     if not isinstance(config, Mapping):
-        raise InvalidSelector("config.json", None, "expected an object with 'resourceList'")
+        raise InvalidSelector(top, None, "expected an object with 'resourceList'")
     unknown = sorted(set(config) - {"resourceList"})
     if unknown:
-        raise InvalidSelector("config.json", unknown[0], "unknown key; expected 'resourceList'")
+        raise InvalidSelector(top, unknown[0], "unknown key; expected 'resourceList'")
     entries = config.get("resourceList", [])
     if not isinstance(entries, list):
-        raise InvalidSelector("config.json", "resourceList", "expected a list of pools")
-    pools = tuple(_parse_pool(entry, index) for index, entry in enumerate(entries))
+        raise InvalidSelector(top, "resourceList", "expected a list of pools")
+    prefix = f"{source} " if source else ""
+    pools = tuple(_parse_pool(raw, f"{prefix}resourceList[{i}]") for i, raw in enumerate(entries))
     _refuse_duplicate_names(pools)
     return ResourceList(pools)
 
@@ -161,8 +167,7 @@ def _refuse_duplicate_names(pools: tuple[ResourcePool, ...]) -> None:
         seen[pool.resource_name] = pool.entry
 
 
-def _parse_pool(raw: object, index: int) -> ResourcePool:
-    entry = f"resourceList[{index}]"
+def _parse_pool(raw: object, entry: str) -> ResourcePool:
     if not isinstance(raw, Mapping):
         raise InvalidSelector(entry, None, f"expected an object, not {type(raw).__name__}")
     name = raw.get("resourceName")
