@@ -180,7 +180,8 @@ def _aliases(aliases: list[Any]) -> Mapping[str, Alias]:
         return {}
     from vfnet.pci.alias import parse_aliases
 
-    return parse_aliases(aliases)
+    parsed: Mapping[str, Alias] = parse_aliases(aliases)
+    return parsed
 
 
 def _parse_num_vfs(table: Mapping[str, Any], entry: str) -> dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.pci.hosts import addresses, two_port_x710
+from tests.unit.pci.hosts import addresses, host, sriov_nic, two_port_x710
 from vfnet.config import HostConfig, load_host_config, parse_host_config
 from vfnet.errors import ConfigError, InvalidHostConfig, InvalidSelector
 from vfnet.pci.devices import HostDevices
@@ -216,3 +216,38 @@ def test_vf_counts_are_bounded_by_total_vfs_not_by_the_vfs_present_now():
     config = parse({"num_vfs": {"ens1f0": 8, "ens1f1": 0}})
     config.validate(two_port_x710(num_vfs=0, total_vfs=8))
     assert config.num_vfs == {"ens1f0": 8, "ens1f1": 0}
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "host-config.md"
+
+
+def doc_examples() -> list[str]:
+    blocks = DOCS.read_text().split("```toml\n")[1:]
+    return [block.split("```")[0] for block in blocks]
+
+
+def doc_host() -> HostDevices:
+    return host(
+        *two_port_x710(num_vfs=4).devices.values(),
+        sriov_nic("0000:5e:00.0", "ens2f0", num_vfs=4),
+        sriov_nic("0000:3d:00.0", None, num_vfs=2, vf_product="37c9", class_code="120000"),
+    )
+
+
+@pytest.mark.parametrize("example", doc_examples(), ids=lambda text: text.split("\n")[0][:30])
+def test_every_example_in_the_host_config_reference_loads_and_selects(example, tmp_path):
+    (tmp_path / "etc/pcidp").mkdir(parents=True)
+    (tmp_path / "etc/pcidp/config.json").write_text('{"resourceList": []}')
+    example = example.replace('"/etc/pcidp/', '"etc/pcidp/')
+    config = load_host_config(write(tmp_path, example), hostname="doc")
+    assert config.select(doc_host()) or example.startswith('device_plugin = "')
+
+
+def test_the_reference_example_with_both_syntaxes_tags_vm_vfs_and_pools_pod_vfs(tmp_path):
+    example = next(text for text in doc_examples() if "pod_vfs" in text)
+    chosen = tagged(load_host_config(write(tmp_path, example)), doc_host())
+    vm = ({"physical_network": "physnet1", "trusted": "true"}, None)
+    pod = ({}, "intel.com/pod_vfs")
+    assert chosen == {"0000:3b:00.0": vm} | dict.fromkeys(ENS1F0_VFS, vm) | dict.fromkeys(
+        ENS1F1_VFS, pod
+    )
