@@ -1,1 +1,83 @@
-"""Persistence: the only code with SQL (SQLAlchemy, Alembic migrations)."""
+"""Persistence: the only code with SQL (SQLAlchemy Core, Alembic migrations).
+
+Importing this package never touches a database; ``Store.open`` does.
+
+Public API (``Store``; records are frozen dataclasses from ``vfnet.store.records``):
+
+    Store.open(url=None, *, pool_size=20) -> Store
+        url, else VFNET_DATABASE_URL, else sqlite:///<cwd>/vfnet.db; runs Alembic
+        ``upgrade head`` (the only way the schema is made). SQLite: WAL, foreign keys,
+        busy timeout, writers BEGIN IMMEDIATE. PostgreSQL: postgresql+psycopg://.
+    .close()
+
+    Tokens (plaintext returned once; only its sha256 is stored)
+    .create_token(role, *, project=None, host=None, name="") -> (plaintext, TokenRecord)
+        roles admin | member (needs project) | agent (needs host); else ValidationError
+    .token_for(plaintext) -> TokenRecord | None     .list_tokens()     .revoke_token(id)
+
+    Hosts
+    .register_host(name, *, numa_sockets=None, physnets=(), bridges=None) -> HostRecord
+        idempotent; a second call updates what the host declares, never its inventory
+    .get_host(name) -> HostRecord (NotFound)        .list_hosts()
+
+    Inventory, devices, pools
+    .report_inventory(host, report_generation, devices: Sequence[ReportedDevice])
+        -> ReportResult; replaces the host's inventory atomically through
+        HostInventory.apply_report: vanished claimed/allocated devices kept and flagged
+        ``vanished``, unhealthy devices never schedulable, a duplicate address is a
+        ValidationError, a report_generation not newer than the last is ignored
+        (``applied`` false, nothing changes)
+    .list_devices(*, host=None, dev_type=None, state=None, physnet=None) -> [DeviceRecord]
+    .get_device(host, address) -> DeviceRecord (NotFound)
+    .list_pools(host=None) -> [PoolRecord]  (vendor, product, numa, dev_type, physnet,
+        tags, parent PF, free, total)
+
+    Claims (optimistic concurrency on the host generation, as Placement does)
+    .claim(host, owner, requests: Sequence[PciRequest], *, numa_cells=None) -> ClaimRecord
+        one transaction: CAS on hosts.generation, device rows, claim rows.
+        StaleGeneration when another writer got there first; InsufficientDevices when
+        the host cannot serve every request
+    .claim_with_retry(..., attempts=5) -> ClaimRecord
+    .plan_claim(...) / .commit(plan)  the two halves of ``claim`` (decide, then write)
+    .release(owner) -> [ClaimRecord freed]   idempotent: nothing held, nothing freed
+    .allocate(owner) -> [ClaimRecord]        claimed -> allocated on every host
+    .move_claim(owner, new_owner) -> [ClaimRecord]
+    .claims_of(owner) -> [ClaimRecord]       one per host
+
+    Flavors
+    .create_flavor(name, vcpus, ram_mb, numa_cells=0, extra_specs=None) -> FlavorRecord
+    .get_flavor(name)   .list_flavors()   .delete_flavor(name)
+
+    Placements (where an instance went, under which claim owner)
+    .record_placement(instance_id, claim, *, project=None, request=None) -> PlacementRecord
+    .get_placement(instance_id)  .list_placements(*, project=None)  .move_placement(...)
+    .delete_placement(instance_id)
+"""
+
+from vfnet.store.records import (
+    ClaimedDevice,
+    ClaimRecord,
+    DeviceRecord,
+    FlavorRecord,
+    HostRecord,
+    PlacementRecord,
+    PoolRecord,
+    ReportedDevice,
+    ReportResult,
+    TokenRecord,
+)
+from vfnet.store.store import Store
+
+__all__ = [
+    "ClaimRecord",
+    "ClaimedDevice",
+    "DeviceRecord",
+    "FlavorRecord",
+    "HostRecord",
+    "PlacementRecord",
+    "PoolRecord",
+    "ReportResult",
+    "ReportedDevice",
+    "Store",
+    "TokenRecord",
+]

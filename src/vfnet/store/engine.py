@@ -1,0 +1,83 @@
+"""Connecting to the database (SQLite or PostgreSQL) and bringing its schema to head."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from vfnet.errors import ValidationError
+
+DATABASE_URL_ENV = "VFNET_DATABASE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option naming how a SQLite transaction begins: writers take the write
+# lock up front (BEGIN IMMEDIATE) so two writers queue on busy_timeout instead of
+# one failing when it upgrades a read lock.
+SQLITE_BEGIN = "vfnet_sqlite_begin"
+
+
+def database_url(url: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The given url, else ``VFNET_DATABASE_URL``, else ``vfnet.db`` in the working directory."""
+    env = os.environ if environ is None else environ
+    chosen = url or env.get(DATABASE_URL_ENV) or f"sqlite:///{Path.cwd() / 'vfnet.db'}"
+    if not chosen.startswith(("sqlite", "postgresql")):
+        raise ValidationError(
+            "database_url", f"use sqlite:/// or postgresql+psycopg://, not {chosen!r}"
+        )
+    if chosen.startswith("postgresql://"):
+        chosen = "postgresql+psycopg://" + chosen.removeprefix("postgresql://")
+    return chosen
+
+
+def create_engine(url: str, *, pool_size: int = 20) -> sa.Engine:
+    """An engine with vfnet's connection settings; connects lazily."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, pool_size)
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, pool_size: int) -> sa.Engine:
+    engine = sa.create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def writer(engine: sa.Engine) -> sa.Engine:
+    """The same engine (same pool) whose transactions are meant to write."""
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Run every Alembic migration not yet applied: the only way the schema is made."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with writer(engine).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

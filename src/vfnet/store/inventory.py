@@ -1,0 +1,238 @@
+"""Host inventories persisted: load a host, let HostInventory decide, write back with a CAS.
+
+Every change follows Placement's optimistic concurrency: read the host generation and its
+device rows, run the pure operation (``vfnet.inventory.claims.HostInventory``), then in
+one transaction compare-and-set the generation and write only the rows that changed. A
+writer that lost the race gets StaleGeneration and its transaction rolls back.
+
+A loaded HostInventory is kept per host, keyed by generation, and handed to one caller
+at a time: a hit costs one generation read instead of every device row.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from vfnet.errors import NotFound, StaleGeneration
+from vfnet.inventory.claims import HostInventory
+from vfnet.inventory.reports import Tracked
+from vfnet.inventory.requests import PciRequest
+from vfnet.pci.address import PciAddress
+from vfnet.store import claims, devices, hosts
+from vfnet.store.records import ClaimedDevice, ClaimRecord, ReportedDevice, ReportResult
+from vfnet.store.tables import hosts as hosts_table
+
+T = TypeVar("T")
+# Bounded retries for operations the store runs on its own behalf (release, reports).
+RETRIES = 5
+
+
+@dataclass(slots=True)
+class Loaded:
+    """One host's inventory as read at ``generation``, with the rows it was read from."""
+
+    host: str
+    generation: int
+    inventory: HostInventory
+    before: dict[PciAddress, Tracked]
+    reasons: dict[PciAddress, tuple[str, ...]]
+    sockets: dict[int, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPlan:
+    """A claim decided on a loaded inventory, not yet written."""
+
+    loaded: Loaded
+    owner: str
+    picked: Mapping[PciAddress, str]  # address -> request id
+
+
+class HostInventories:
+    """Loads, changes and saves host inventories; one cached inventory per host."""
+
+    def __init__(self, engine: sa.Engine, writer: sa.Engine) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._cache: dict[str, Loaded] = {}
+
+    def retrying(self, attempt: Callable[[], T], attempts: int) -> T:
+        """Run ``attempt``, again on StaleGeneration, at most ``attempts`` times in all."""
+        for remaining in range(attempts - 1, -1, -1):
+            try:
+                return attempt()
+            except StaleGeneration:
+                if remaining == 0:
+                    raise
+        raise ValueError(f"attempts must be at least 1, not {attempts}")
+
+    # Claims
+
+    def plan_claim(
+        self,
+        host: str,
+        owner: str,
+        requests: Sequence[PciRequest],
+        *,
+        numa_cells: Iterable[int] | None,
+    ) -> ClaimPlan:
+        loaded = self._checkout(host)
+        cells = None if numa_cells is None else frozenset(numa_cells)
+        claim = loaded.inventory.claim(owner, requests, numa_cells=cells, sockets=loaded.sockets)
+        picked = {
+            address: request_id
+            for request_id, addresses in claim.devices.items()
+            for address in addresses
+        }
+        return ClaimPlan(loaded, owner, picked)
+
+    def commit(self, plan: ClaimPlan) -> ClaimRecord:
+        loaded = plan.loaded
+
+        def claim_rows(conn: sa.Connection) -> None:
+            claims.add(conn, loaded.host, plan.owner, plan.picked)
+
+        generation = self._save(loaded, claim_rows)
+        held = [ClaimedDevice(a, rid, claims.CLAIMED) for a, rid in plan.picked.items()]
+        return claims.record(plan.owner, loaded.host, generation, held)
+
+    def release(self, owner: str) -> list[ClaimRecord]:
+        """Free what ``owner`` holds on every host; returns what was freed."""
+        return self._for_each_host(
+            owner,
+            lambda inventory: inventory.release(owner),
+            lambda conn, host: claims.remove(conn, host, owner),
+            report="before",
+        )
+
+    def allocate(self, owner: str) -> list[ClaimRecord]:
+        return self._for_each_host(
+            owner,
+            lambda inventory: inventory.allocate(owner),
+            lambda conn, host: claims.mark_allocated(conn, host, owner),
+        )
+
+    def move(self, owner: str, new_owner: str) -> list[ClaimRecord]:
+        return self._for_each_host(
+            owner,
+            lambda inventory: inventory.move(owner, new_owner),
+            lambda conn, host: claims.change_owner(conn, host, owner, new_owner),
+            held_by=new_owner,
+        )
+
+    # Reports
+
+    def report(
+        self, host: str, report_generation: int, reported: Sequence[ReportedDevice]
+    ) -> ReportResult:
+        """Replace the host's inventory with ``reported``, unless an older report came late."""
+        return self.retrying(lambda: self._report_once(host, report_generation, reported), RETRIES)
+
+    def _report_once(
+        self, host: str, report_generation: int, reported: Sequence[ReportedDevice]
+    ) -> ReportResult:
+        loaded = self._checkout(host)
+        current = self._report_generation(host)
+        if report_generation <= current:
+            self._checkin(loaded)
+            return ReportResult(host, False, loaded.generation, current)
+        selected = [devices.selected_of(item) for item in reported]
+        unhealthy = frozenset(item.address for item in reported if not item.healthy)
+        folded = loaded.inventory.apply_report(selected, unhealthy)
+        loaded.reasons = {item.address: item.health_reasons for item in reported}
+        stamp = {"report_generation": report_generation, "reported_at": datetime.now(UTC)}
+        generation = self._save(loaded, lambda conn: None, **stamp)
+        return ReportResult(
+            host,
+            True,
+            generation,
+            report_generation,
+            added=folded.added,
+            removed=folded.removed,
+            vanished=folded.vanished,
+        )
+
+    # Loading and saving
+
+    def _checkout(self, host: str) -> Loaded:
+        """The host's inventory for one caller: the cached one if still current, else read."""
+        cached = self._cache.pop(host, None)
+        with self._engine.connect() as conn:
+            generation = hosts.generation(conn, host)
+            if cached is not None and cached.generation == generation:
+                return cached
+            rows = devices.load(conn, host)
+            sockets = _sockets(conn, host)
+        inventory = rows.inventory(generation)
+        before = {item.address: item for item in rows.tracked()}
+        return Loaded(host, generation, inventory, before, rows.reasons, sockets)
+
+    def _checkin(self, loaded: Loaded) -> None:
+        self._cache[loaded.host] = loaded
+
+    def _save(
+        self, loaded: Loaded, extra: Callable[[sa.Connection], None], **host_values: object
+    ) -> int:
+        """Write the inventory's changes and bump the generation, all or nothing."""
+        after = loaded.inventory.devices()
+        with self._writer.begin() as conn:
+            generation = hosts.bump_generation(conn, loaded.host, loaded.generation, **host_values)
+            devices.write_changes(conn, loaded.host, loaded.before, after, loaded.reasons)
+            extra(conn)
+        loaded.generation = generation
+        loaded.before = {item.address: item for item in after}
+        self._checkin(loaded)
+        return generation
+
+    def _for_each_host(
+        self,
+        owner: str,
+        change: Callable[[HostInventory], object],
+        claim_rows: Callable[[sa.Connection, str], None],
+        *,
+        held_by: str | None = None,
+        report: str = "after",
+    ) -> list[ClaimRecord]:
+        """Apply ``change`` on every host where ``owner`` holds devices, each retried."""
+        with self._engine.connect() as conn:
+            names = claims.hosts_of(conn, owner)
+        holder = held_by or owner
+
+        def once(host: str) -> ClaimRecord:
+            loaded = self._checkout(host)
+            before = _held(loaded.inventory, owner)
+            change(loaded.inventory)
+            generation = self._save(loaded, lambda conn: claim_rows(conn, host))
+            held = before if report == "before" else _held(loaded.inventory, holder)
+            return ClaimRecord(holder, host, held, generation)
+
+        return [self.retrying(functools.partial(once, host), RETRIES) for host in names]
+
+    def _report_generation(self, host: str) -> int:
+        with self._engine.connect() as conn:
+            query = sa.select(hosts_table.c.report_generation).where(hosts_table.c.name == host)
+            value = conn.execute(query).scalar()
+        if value is None:
+            raise NotFound("host", host)
+        return int(value)
+
+
+def _held(inventory: HostInventory, owner: str) -> tuple[ClaimedDevice, ...]:
+    found = []
+    for request_id, addresses in inventory.devices_of(owner).items():
+        for address in addresses:
+            state = inventory.device(address).state.value
+            found.append(ClaimedDevice(address, request_id, state))
+    return tuple(sorted(found, key=lambda device: device.address))
+
+
+def _sockets(conn: sa.Connection, host: str) -> dict[int, int | None]:
+    query = sa.select(hosts_table.c.numa_sockets).where(hosts_table.c.name == host)
+    stored = conn.execute(query).scalar() or {}
+    return {int(cell): int(socket) for cell, socket in stored.items()}

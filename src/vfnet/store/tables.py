@@ -1,0 +1,125 @@
+"""The schema as SQLAlchemy Core tables: what queries are written against.
+
+The schema itself is made only by the Alembic migrations (``migrations/versions``);
+a functional test checks that the migrated database matches these declarations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+
+class Timestamp(sa.TypeDecorator[datetime]):
+    """A UTC timestamp that comes back timezone-aware on SQLite too (which drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("project", sa.String(255), nullable=True),
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+)
+
+hosts = sa.Table(
+    "hosts",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    # Bumped by every write to the host's inventory; claims compare-and-set it.
+    sa.Column("generation", sa.Integer, nullable=False),
+    # The agent's own counter: a report older than the last one applied is ignored.
+    sa.Column("report_generation", sa.Integer, nullable=False),
+    sa.Column("numa_sockets", sa.JSON, nullable=False),
+    sa.Column("physnets", sa.JSON, nullable=False),
+    sa.Column("bridges", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("reported_at", Timestamp(), nullable=True),
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column(
+        "host", sa.String(255), sa.ForeignKey("hosts.name", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("address", sa.String(16), primary_key=True),
+    sa.Column("dev_type", sa.String(16), nullable=False),
+    sa.Column("vendor_id", sa.String(4), nullable=False),
+    sa.Column("product_id", sa.String(4), nullable=False),
+    sa.Column("numa_node", sa.Integer, nullable=True),
+    sa.Column("parent_addr", sa.String(16), nullable=True),
+    sa.Column("vf_index", sa.Integer, nullable=True),
+    sa.Column("driver", sa.String(64), nullable=True),
+    sa.Column("ifname", sa.String(64), nullable=True),
+    sa.Column("mac", sa.String(17), nullable=True),
+    sa.Column("physnet", sa.String(255), nullable=True),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("resource_name", sa.String(255), nullable=True),
+    sa.Column("healthy", sa.Boolean, nullable=False),
+    sa.Column("health_reasons", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("owner", sa.String(255), nullable=True),
+    sa.Column("request_id", sa.String(255), nullable=True),
+    # Gone from the latest report while claimed or allocated: kept until released.
+    sa.Column("vanished", sa.Boolean, nullable=False),
+    sa.Index("ix_devices_state", "state"),
+    sa.Index("ix_devices_physnet", "physnet"),
+)
+
+# One row per claimed device: the primary key makes a double booking impossible
+# even if everything above it were wrong.
+claims = sa.Table(
+    "claims",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("address", sa.String(16), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("request_id", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    # No cascade: a claimed device row must never be deleted under its claim.
+    sa.ForeignKeyConstraint(["host", "address"], ["devices.host", "devices.address"]),
+    sa.Index("ix_claims_owner", "owner"),
+)
+
+flavors = sa.Table(
+    "flavors",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("vcpus", sa.Integer, nullable=False),
+    sa.Column("ram_mb", sa.Integer, nullable=False),
+    sa.Column("numa_cells", sa.Integer, nullable=False),
+    sa.Column("extra_specs", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+)
+
+placements = sa.Table(
+    "placements",
+    metadata,
+    sa.Column("instance_id", sa.String(255), primary_key=True),
+    sa.Column("host", sa.String(255), sa.ForeignKey("hosts.name"), nullable=False),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("project", sa.String(255), nullable=True),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+)
