@@ -50,7 +50,8 @@ class HostConfig:
             self.resource_list.validate(host)
         with _located(self.source):
             self.sriov_nic.validate(host)
-            if self.device_specs is not None:
+        if self.device_specs is not None:
+            with _located(f"{self.source} [pci]"):
                 self.device_specs.check(host)
         _check_num_vfs(self.num_vfs, host, f"{self.source} [num_vfs]")
 
@@ -64,7 +65,7 @@ class HostConfig:
         self.validate(host)
         chosen: dict[PciAddress, SelectedDevice] = {}
         if self.device_specs is not None:
-            with _located(self.source):
+            with _located(f"{self.source} [pci]"):
                 chosen.update((s.device.address, s) for s in self.device_specs.select(host))
         for device in host:
             tags = None if device.address in chosen else self.sriov_nic.tags_for(device, host)
@@ -162,7 +163,7 @@ def _parse_pci(
     for key, value in (("device_spec", specs or []), ("alias", aliases)):
         if not isinstance(value, list):
             raise InvalidHostConfig(entry, key, "expected a list of JSON strings or tables")
-    with _located(source):
+    with _located(entry):
         return _device_specs(specs, in_placement), _aliases(aliases)
 
 

@@ -251,3 +251,26 @@ def test_the_reference_example_with_both_syntaxes_tags_vm_vfs_and_pools_pod_vfs(
     assert chosen == {"0000:3b:00.0": vm} | dict.fromkeys(ENS1F0_VFS, vm) | dict.fromkeys(
         ENS1F1_VFS, pod
     )
+
+
+def test_a_bad_device_spec_in_the_file_is_refused_naming_file_section_and_entry():
+    with pytest.raises(ConfigError) as caught:
+        parse({"pci": {"device_spec": ['{"devname": "ens1f0"}', {"vendor_id": "xyz"}]}})
+    assert caught.value.entry.startswith("host.toml [pci] device_spec[1]")
+    assert "vendor_id" in str(caught.value)
+
+
+def test_a_device_both_a_device_spec_and_a_pool_select_has_the_tags_and_the_resource():
+    config = parse(
+        {
+            "pci": {"device_spec": [{"address": "0000:3b:00.1", "physical_network": "physnet2"}]},
+            "device_plugin": {"resourceList": [{"resourceName": "b", "selectors": {}}]},
+        }
+    )
+    chosen = tagged(config, two_port_x710(num_vfs=1))
+    physnet2 = {"physical_network": "physnet2"}
+    assert chosen == {
+        "0000:3b:00.1": (physnet2, None),  # the PF has VFs, so no pool offers it
+        "0000:3b:02.0": ({}, "intel.com/b"),
+        "0000:3b:0a.0": (physnet2, "intel.com/b"),
+    }
