@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from vfnet.api.schemas.placements import PlacementIn
 from vfnet.errors import NoValidHost, StaleGeneration, ValidationError
+from vfnet.inventory.pools import PoolKey, pool_key
 from vfnet.inventory.requests import PciRequest
 from vfnet.scheduler.requests import (
     ALIAS_SPEC,
@@ -17,7 +18,10 @@ from vfnet.scheduler.requests import (
     request_for_port,
     requests_for_flavor,
 )
+from vfnet.scheduler.select import select_host
+from vfnet.scheduler.view import FleetView
 from vfnet.store import Store
+from vfnet.store.devices import is_free, selected_of
 from vfnet.store.records import ClaimRecord
 
 log = logging.getLogger(__name__)
@@ -28,18 +32,18 @@ class Wanted:
     """Everything one instance asks of a host."""
 
     requests: tuple[PciRequest, ...]
-    numa_cells: int
+    #: The host NUMA nodes the instance runs on; None: no NUMA topology, no NUMA filtering.
+    numa_cells: frozenset[int] | None
     policy: str
 
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    host: str
-    numa_cells: Sequence[int] | None = None
+    def cells(self) -> list[int] | None:
+        return None if self.numa_cells is None else sorted(self.numa_cells)
 
 
 class Chooser(Protocol):
-    def __call__(self, wanted: Wanted, exclude: frozenset[str]) -> Choice: ...
+    """Picks the host for a placement: the best first, then alternates to retry on."""
+
+    def __call__(self, wanted: Wanted) -> Sequence[str]: ...
 
 
 def requests_of(body: PlacementIn, store: Store, aliases: Mapping[str, Any]) -> Wanted:
@@ -73,7 +77,7 @@ def requests_of(body: PlacementIn, store: Store, aliases: Mapping[str, Any]) -> 
         )
         if made_for_port is not None:
             requests.append(made_for_port)
-    cells = body.numa_cells or (flavor.numa_cells if flavor else 0) or 1
+    cells = None if body.numa_cells is None else frozenset(body.numa_cells)
     return Wanted(tuple(requests), cells, body.policy)
 
 
@@ -81,26 +85,45 @@ def place(store: Store, choose: Chooser, wanted: Wanted, attempts: int) -> Claim
     """Claim on the chosen host; a lost race (StaleGeneration) moves on to the next host.
 
     Raises:
-        NoValidHost: no host fits, or every attempt lost its race.
+        NoValidHost: no host fits, or every candidate tried lost its race.
     """
     owner = str(uuid.uuid4())
-    tried: set[str] = set()
-    for _ in range(attempts):
-        choice = choose(wanted, frozenset(tried))
+    candidates = list(choose(wanted))[:attempts]
+    for host in candidates:
         try:
-            return store.claim(
-                choice.host, owner, list(wanted.requests), numa_cells=choice.numa_cells
-            )
+            return store.claim(host, owner, wanted.requests, numa_cells=wanted.cells())
         except StaleGeneration:
-            log.info("claim on %s lost a race; trying the next candidate", choice.host)
-            tried.add(choice.host)
-    raise NoValidHost(f"every candidate host changed under the claim ({attempts} tried)")
+            log.info("claim on %s lost a race; trying the next candidate", host)
+    raise NoValidHost(f"every candidate host changed under the claim ({len(candidates)} tried)")
+
+
+def fleet_view(store: Store) -> FleetView:
+    """Free counts per pool key of every host, as the store has them now."""
+    free: dict[str, dict[PoolKey, int]] = {}
+    for record in store.list_devices():
+        pools = free.setdefault(record.host, {})
+        if is_free(record):
+            key = pool_key(selected_of(record.reported))
+            pools[key] = pools.get(key, 0) + 1
+    view = FleetView()
+    for host in store.list_hosts():
+        view.update_host(
+            host.name,
+            free.get(host.name, {}),
+            numa_sockets=dict(host.numa_sockets),
+            has_pci=host.name in free,
+            normal_physnets=host.bridges.keys(),
+        )
+    return view
 
 
 def scheduler_chooser(store: Store) -> Chooser:
-    """The scheduler's choice over the store's pools as they are now."""
+    """The scheduler's choice over a view of the store built for each placement."""
 
-    def choose(wanted: Wanted, exclude: frozenset[str]) -> Choice:
-        raise NoValidHost("host selection is not available yet")
+    def choose(wanted: Wanted) -> list[str]:
+        chosen = select_host(
+            fleet_view(store), wanted.requests, wanted.numa_cells, policy=wanted.policy
+        )
+        return [chosen.host, *(alternate.host for alternate in chosen.alternates)]
 
     return choose

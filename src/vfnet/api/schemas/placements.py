@@ -41,8 +41,11 @@ class PlacementIn(RequestBody):
     flavor: Name | None = None
     pci_requests: list[AliasRequestIn] = Field(default_factory=list)
     ports: list[PortIn] = Field(default_factory=list)
-    #: Overrides the flavor's numa_cells.
-    numa_cells: Annotated[int, Field(ge=1, le=64)] | None = None
+    #: The host NUMA nodes the instance's CPUs run on; PCI NUMA policies apply against
+    #: them. Absent: the instance has no NUMA topology and NUMA policies do not filter.
+    numa_cells: (
+        Annotated[list[Annotated[int, Field(ge=0, le=1023)]], Field(max_length=64)] | None
+    ) = None
     #: Overrides the flavor's hw:pci_numa_affinity_policy.
     numa_policy: Annotated[NumaPolicy, FromText] | None = None
     #: pack fills the busiest host first; spread the emptiest.
