@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from vfnet.errors import Conflict, NotFound, ValidationError
-from vfnet.inventory.pools import PoolKey
+from vfnet.inventory.matching import PoolMatcher
+from vfnet.inventory.pools import Pool, PoolKey
 from vfnet.scheduler.index import RequestClass, SignatureIndex, SignatureMatch
 
 PoolCounts = Mapping[PoolKey, int] | Iterable[tuple[PoolKey, int]]
@@ -20,6 +21,8 @@ class HostState:
     ``numa_sockets`` maps each host NUMA node to its socket (``None`` when unknown);
     ``has_pci`` says whether the host has PCI devices at all, free or not;
     ``normal_physnets`` are the physnets with a bridge backend for ``normal`` ports.
+    ``pools`` keeps empty pools, so the set of keys, and the ``matcher`` built on them,
+    only change when the host reports new devices.
     """
 
     name: str
@@ -28,9 +31,14 @@ class HostState:
     healthy: bool = True
     has_pci: bool = False
     normal_physnets: frozenset[str] = frozenset()
+    matcher: PoolMatcher = field(default_factory=lambda: PoolMatcher(()), compare=False, repr=False)
 
     def free(self, key: PoolKey) -> int:
         return self.pools.get(key, 0)
+
+    def counts(self) -> list[int]:
+        """Free counts in the order of ``matcher.pools``."""
+        return [self.pools.get(pool.key, 0) for pool in self.matcher.pools]
 
 
 class FleetView:
@@ -81,6 +89,7 @@ class FleetView:
                 healthy=healthy,
                 has_pci=bool(items) if has_pci is None else has_pci,
                 normal_physnets=frozenset(normal_physnets),
+                matcher=_matcher(counts),
             )
         )
 
@@ -121,10 +130,9 @@ class FleetView:
     def _apply(self, host: HostState, deltas: Mapping[PoolKey, int]) -> None:
         counts = dict(host.pools)
         for key, delta in deltas.items():
-            counts[key] = counts.get(key, 0) + delta
-            if counts[key] <= 0:
-                del counts[key]
-        self._put(replace(host, pools=MappingProxyType(counts)))
+            counts[key] = max(0, counts.get(key, 0) + delta)
+        matcher = host.matcher if counts.keys() == host.pools.keys() else _matcher(counts)
+        self._put(replace(host, pools=MappingProxyType(counts), matcher=matcher))
 
     def _put(self, host: HostState) -> None:
         self._hosts[host.name] = host
@@ -141,6 +149,10 @@ def _counts(items: Iterable[tuple[PoolKey, int]]) -> dict[PoolKey, int]:
     for key, free in items:
         if free < 0:
             raise ValidationError("pools", f"a pool cannot have {free} free devices")
-        if free:
-            counts[key] = counts.get(key, 0) + free
+        counts[key] = counts.get(key, 0) + free
     return counts
+
+
+def _matcher(counts: Mapping[PoolKey, int]) -> PoolMatcher:
+    # Nova's pool order: fewer keys first, stable; counts are passed at each use.
+    return PoolMatcher([Pool(key) for key in sorted(counts, key=len)])

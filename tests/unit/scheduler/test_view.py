@@ -7,23 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vfnet.errors import Conflict, NotFound, ValidationError
-from vfnet.inventory.pools import PoolKey
 from vfnet.scheduler.index import signature
 from vfnet.scheduler.view import FleetView
 
-
-def vf_pool(pf: str, physnet: str | None = "physnet1", numa: int = 0) -> PoolKey:
-    return PoolKey.of(
-        {
-            "vendor_id": "8086",
-            "product_id": "154c",
-            "numa_node": str(numa),
-            "dev_type": "type-VF",
-            "physical_network": physnet,
-            "remote_managed": "false",
-            "address": pf,
-        }
-    )
+from .fleet import vf_pool
 
 
 def on_physnet(physnet: str):
