@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -79,6 +79,13 @@ class PfNamesIn:
             ref.pf.lower() == name.lower() and ref.covers(device.vf_index) for ref in self.refs
         )
 
+    def named_pfs(self, host: HostDevices) -> Iterator[tuple[VfRangeRef, PciDevice]]:
+        """Each reference with the PF it names, for those PFs this host has."""
+        for ref in self.refs:
+            pf = next((d for d in host if d.parent_addr is None and _named(d, ref.pf)), None)
+            if pf is not None:
+                yield ref, pf
+
 
 @dataclass(frozen=True, slots=True)
 class RootDevicesIn:
@@ -94,6 +101,13 @@ class RootDevicesIn:
             pf == device.parent_addr and ref.covers(device.vf_index)
             for pf, ref in zip(self.pfs, self.refs, strict=True)
         )
+
+    def named_pfs(self, host: HostDevices) -> Iterator[tuple[VfRangeRef, PciDevice]]:
+        """Each reference with the PF it names, for those PFs this host has."""
+        for address, ref in zip(self.pfs, self.refs, strict=True):
+            pf = host.get(address)
+            if pf is not None:
+                yield ref, pf
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,19 +137,16 @@ def link_type(device: PciDevice) -> str | None:
     return "infiniband" if device.class_code.startswith("0207") else "ether"
 
 
-def find_pf(ref: VfRangeRef, host: HostDevices, *, by_address: bool) -> PciDevice | None:
-    """The PF a range reference names on this host, or None when the host has no such PF."""
-    if by_address:
-        return host.get(PciAddress.parse(ref.pf))
-    for device in host:
-        name = device.ifname
-        if device.parent_addr is None and name is not None and name.lower() == ref.pf.lower():
-            return device
-    return None
+RangedFilter = PfNamesIn | RootDevicesIn
 
 
-def vf_range_refs(one: DeviceFilter) -> tuple[VfRangeRef, ...]:
-    return one.refs if isinstance(one, PfNamesIn | RootDevicesIn) else ()
+def ranged(one: DeviceFilter) -> RangedFilter | None:
+    """The filter itself when it takes VF ranges, whose bounds need the host to check."""
+    return one if isinstance(one, PfNamesIn | RootDevicesIn) else None
+
+
+def _named(device: PciDevice, name: str) -> bool:
+    return device.ifname is not None and device.ifname.lower() == name.lower()
 
 
 def _strings(value: object, entry: str, field: str) -> list[str]:

@@ -14,7 +14,7 @@ from vfnet.pci import selector_filters as f
 from vfnet.pci.address import PciAddress
 from vfnet.pci.devices import HostDevices, PciDevice
 from vfnet.pci.selection import SelectedDevice, TagValue
-from vfnet.pci.vf_ranges import VfRangeRef, check_vf_range_bounds
+from vfnet.pci.vf_ranges import check_vf_range_bounds
 
 DEFAULT_PREFIX = "intel.com"
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -53,7 +53,7 @@ class Selector:
 
     filters: tuple[f.DeviceFilter, ...]
     need_vhost_net: bool = False
-    ranges: tuple[tuple[str, VfRangeRef], ...] = ()
+    ranges: tuple[tuple[str, f.RangedFilter], ...] = ()
 
     def matches(self, device: PciDevice, host: HostDevices) -> bool:
         return all(one.matches(device, host) for one in self.filters)
@@ -109,9 +109,8 @@ class ResourceList:
         """Refuse VF ranges beyond what their PF can ever have (``sriov_totalvfs``)."""
         for pool in self.pools:
             for selector in pool.selectors:
-                for where, ref in selector.ranges:
-                    pf = f.find_pf(ref, host, by_address=where.endswith("rootDevices"))
-                    if pf is not None:
+                for where, ranged in selector.ranges:
+                    for ref, pf in ranged.named_pfs(host):
                         total = pf.sriov.total_vfs if pf.sriov else 0
                         check_vf_range_bounds(ref, total, entry=pool.entry, field=where)
 
@@ -218,7 +217,7 @@ def _parse_selector(raw: object, kind: DeviceKind, entry: str, where: str) -> Se
     if not isinstance(raw, Mapping):
         raise InvalidSelector(entry, where, f"expected an object, not {type(raw).__name__}")
     filters: list[f.DeviceFilter] = []
-    ranges: list[tuple[str, VfRangeRef]] = []
+    ranges: list[tuple[str, f.RangedFilter]] = []
     for key, value in raw.items():
         field_name = f"{where}.{key}"
         if key not in _ALLOWED[kind]:
@@ -230,7 +229,8 @@ def _parse_selector(raw: object, kind: DeviceKind, entry: str, where: str) -> Se
         one = _FILTER_PARSERS[key](value, entry, field_name)
         if one is not None:
             filters.append(one)
-            ranges.extend((field_name, ref) for ref in f.vf_range_refs(one))
+            if (with_ranges := f.ranged(one)) is not None:
+                ranges.append((field_name, with_ranges))
     need_vhost_net = _as_bool(raw.get("needVhostNet", False), entry, f"{where}.needVhostNet")
     if raw.get("isRdma") is True and raw.get("vdpaType"):
         raise InvalidSelector(entry, f"{where}.isRdma", "isRdma and vdpaType exclude each other")
