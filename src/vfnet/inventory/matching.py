@@ -129,6 +129,27 @@ class PoolMatcher:
                 found.append(index)
         return found
 
+    def usable(
+        self,
+        request: PciRequest,
+        counts: Sequence[int],
+        numa_cells: frozenset[int] | None = None,
+        sockets: Mapping[int, int | None] | None = None,
+        banned_pfs: frozenset[str | None] = frozenset(),
+    ) -> list[int]:
+        """Non-empty pools the request may take from, in consumption order (total unchecked)."""
+        found = self._memo.get(request.spec_key)
+        if found is None:
+            found = self.candidates(request)
+        usable = [i for i in found if counts[i]]
+        if banned_pfs:
+            usable = [i for i in usable if self.pf_of[i] not in banned_pfs]
+        if numa_cells is not None:
+            usable = numa_filter(
+                usable, counts, self.numa_nodes, request, numa_cells, sockets or {}
+            )
+        return usable
+
     def filter(
         self,
         request: PciRequest,
@@ -138,12 +159,8 @@ class PoolMatcher:
         banned_pfs: frozenset[str | None] = frozenset(),
     ) -> list[int]:
         """Usable pool indices in consumption order, or ``[]`` when they hold too few."""
-        found = [i for i in self.candidates(request) if counts[i] > 0]
-        if banned_pfs:
-            found = [i for i in found if self.pf_of[i] not in banned_pfs]
-        if numa_cells is not None:
-            found = numa_filter(found, counts, self.numa_nodes, request, numa_cells, sockets or {})
-        if sum(counts[i] for i in found) < request.count:
+        found = self.usable(request, counts, numa_cells, sockets, banned_pfs)
+        if sum([counts[i] for i in found]) < request.count:
             return []
         return found
 
@@ -156,7 +173,36 @@ class PoolMatcher:
     ) -> Plan | None:
         """How to serve every request together from ``counts`` (default: the pools' own)."""
         start = list(counts) if counts is not None else [pool.count for pool in self.pools]
-        return _Fit(self, requests, numa_cells, sockets).search(0, start, {})
+        for request in requests:
+            if request.pf_group is not None:
+                return _Fit(self, requests, numa_cells, sockets).search(0, start, {})
+        return self._plan_in_order(requests, start, numa_cells, sockets)
+
+    def _plan_in_order(
+        self,
+        requests: Sequence[PciRequest],
+        counts: list[int],
+        numa_cells: frozenset[int] | None,
+        sockets: Mapping[int, int | None] | None,
+    ) -> Plan | None:
+        """Without anti-affinity there is nothing to search: each request takes in turn."""
+        plan: Plan = []
+        for request in requests:
+            takes = _greedy(
+                request.count, self.usable(request, counts, numa_cells, sockets), counts
+            )
+            if takes is None:
+                return None
+            self.consume(counts, takes)
+            plan.append(takes)
+        return plan
+
+    def consume(self, counts: list[int], takes: list[Take]) -> None:
+        """Take devices from ``counts``, emptying the pools of the relatives they block."""
+        for index, count in takes:
+            counts[index] -= count
+            for relative in self.relatives[index]:
+                counts[relative] = 0
 
 
 class _Fit:
@@ -199,7 +245,10 @@ class _Fit:
     ) -> list[list[Take]]:
         if not pools:
             return []
-        options = [_greedy(request.count, pools, counts)]
+        first = _greedy(request.count, pools, counts)
+        if first is None:
+            return []
+        options = [first]
         if request.pf_group is not None:
             # Alternatives: the whole request from any single PF's pool.
             options += [
@@ -211,22 +260,21 @@ class _Fit:
 
     def _consume(self, counts: list[int], takes: list[Take]) -> list[int]:
         after = list(counts)
-        for index, count in takes:
-            after[index] -= count
-            for relative in self.matcher.relatives[index]:
-                after[relative] = 0
+        self.matcher.consume(after, takes)
         return after
 
 
-def _greedy(count: int, pools: list[int], counts: Sequence[int]) -> list[Take]:
+def _greedy(count: int, pools: list[int], counts: Sequence[int]) -> list[Take] | None:
+    """Take from each pool in turn, as Nova does; ``None`` when they hold too few."""
     takes: list[Take] = []
     for index in pools:
-        take = min(count, counts[index])
-        takes.append((index, take))
-        count -= take
-        if count == 0:
-            break
-    return takes
+        have = counts[index]
+        if have >= count:
+            takes.append((index, count))
+            return takes
+        takes.append((index, have))
+        count -= have
+    return None
 
 
 def filter_pools(

@@ -94,5 +94,3 @@ def build_pools(selected: Iterable[SelectedDevice]) -> list[Pool]:
         key = pool_key(item)
         pools.setdefault(key, Pool(key)).free.append(item.device.address)
     return sorted(pools.values(), key=lambda pool: len(pool.key))
-
-

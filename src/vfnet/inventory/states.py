@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from vfnet.errors import InvalidDeviceState
 from vfnet.pci.address import PciAddress
@@ -35,12 +36,18 @@ class DeviceState(StrEnum):
 
 
 BUSY = frozenset({DeviceState.CLAIMED, DeviceState.ALLOCATED})
+# Plain names for the members a claim checks: reading them off the enum class is slower.
+_AVAILABLE = DeviceState.AVAILABLE
+_CLAIMED = DeviceState.CLAIMED
 BLOCKED = frozenset({DeviceState.UNCLAIMABLE, DeviceState.UNAVAILABLE})
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceStatus:
-    """A device's state and, while claimed or allocated, its owner and request id."""
+class DeviceStatus(NamedTuple):
+    """A device's state and, while claimed or allocated, its owner and request id.
+
+    A named tuple rather than a frozen dataclass: a claim builds one per device, and
+    this is several times cheaper to build.
+    """
 
     state: DeviceState
     owner: str | None = None
@@ -122,13 +129,13 @@ def claim(
 ) -> Changes:
     """Claim an available device: its PF becomes unclaimable, or its children do."""
     current = statuses[slot]
-    if current.state is not DeviceState.AVAILABLE:
+    if current.state is not _AVAILABLE:
         _refuse("claim", family, slot, current)
-    changes: Changes = [(slot, DeviceStatus(DeviceState.CLAIMED, owner, request_id))]
+    changes: Changes = [(slot, DeviceStatus(_CLAIMED, owner, request_id))]
     parent = family.parent[slot]
     if parent is not None:
         parent_state = statuses[parent].state
-        if parent_state is DeviceState.AVAILABLE:
+        if parent_state is _AVAILABLE:
             changes.append((parent, UNCLAIMABLE))
         elif parent_state in BUSY:
             _refuse(
