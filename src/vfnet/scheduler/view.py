@@ -102,12 +102,23 @@ class FleetView:
         self._put(replace(self.host(name), healthy=healthy))
 
     def consume(self, name: str, taken: Mapping[PoolKey, int]) -> None:
-        """Take devices from ``name``'s pools (a placement made, or claimed elsewhere)."""
+        """Take devices from ``name``'s pools (a placement made, or claimed elsewhere).
+
+        Relatives go too, as the claim on the host will make them unclaimable: VFs
+        taken empty their PF's pool, a PF taken empties its VF and vDPA pools. The
+        host's next report gives them back once freed.
+        """
         host = self.host(name)
         for key, count in taken.items():
             if host.free(key) < count:
                 raise Conflict(f"host {name!r} has {host.free(key)} free in a pool, not {count}")
-        self._apply(host, {key: -count for key, count in taken.items()})
+        deltas = {key: -count for key, count in taken.items()}
+        for at, pool in enumerate(host.matcher.pools):
+            if taken.get(pool.key):
+                for relative in host.matcher.relatives[at]:
+                    key = host.matcher.pools[relative].key
+                    deltas[key] = -host.free(key)
+        self._apply(host, deltas)
 
     def release(self, name: str, given: Mapping[PoolKey, int]) -> None:
         """Give devices back to ``name``'s pools (a claim lost, an instance deleted)."""

@@ -10,7 +10,9 @@ from vfnet.errors import Conflict, NotFound, ValidationError
 from vfnet.scheduler.index import signature
 from vfnet.scheduler.view import FleetView
 
-from .fleet import vf_pool
+from .fleet import pf_pool, vf_pool
+
+PF, OTHER_PF = "0000:3b:00.0", "0000:3b:00.1"
 
 
 def on_physnet(physnet: str):
@@ -168,3 +170,18 @@ def test_the_index_answers_as_a_scan_of_every_host_would(before, after, physnet,
     assert len(found) == len(set(found)) == request_class.count_with(at_least)
     frees = [request_class.free(name) for name in found]
     assert frees == sorted(frees)
+
+
+@pytest.mark.parametrize(
+    ("taken", "left"),
+    [
+        ({vf_pool(PF): 1}, {vf_pool(PF): 2, pf_pool(PF): 0, vf_pool(OTHER_PF): 3}),
+        ({pf_pool(PF): 1}, {vf_pool(PF): 0, pf_pool(PF): 0, vf_pool(OTHER_PF): 3}),
+        ({vf_pool(OTHER_PF): 3}, {vf_pool(PF): 3, pf_pool(PF): 1, vf_pool(OTHER_PF): 0}),
+    ],
+)
+def test_consuming_a_vf_empties_its_pf_and_consuming_a_pf_empties_its_vfs(taken, left):
+    view = FleetView()
+    view.update_host("a", {pf_pool(PF): 1, vf_pool(PF): 3, vf_pool(OTHER_PF): 3})
+    view.consume("a", taken)
+    assert dict(view.host("a").pools) == left
