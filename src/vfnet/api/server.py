@@ -1,0 +1,118 @@
+"""The ``vfnet-server`` command: serve the API, and mint tokens against the database."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vfnet.api.settings import ONE_MIB, ApiSettings
+from vfnet.errors import ConfigError, VfnetError
+from vfnet.store import Store
+
+DEFAULT_PORT = 8775
+_SECTIONS = {"server": ("max_body_bytes", "placement_attempts"), "pci": ("alias",)}
+
+
+def load_settings(path: Path | None) -> ApiSettings:
+    """Settings from a TOML file: ``[server]`` limits and ``[pci] alias`` (Nova's JSON entries).
+
+    Raises:
+        ConfigError: the file is unreadable, not TOML, or has an unknown or bad entry.
+    """
+    if path is None:
+        return ApiSettings()
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(source, None, f"cannot read: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(source, None, f"not valid TOML: {err}") from None
+    for section, table in data.items():
+        known = _SECTIONS.get(section)
+        if known is None or not isinstance(table, Mapping):
+            raise ConfigError(source, section, f"unknown section; expected {sorted(_SECTIONS)}")
+        for key in table:
+            if key not in known:
+                raise ConfigError(f"{source} [{section}]", key, f"unknown key; expected {known}")
+    server = data.get("server", {})
+    return ApiSettings(
+        max_body_bytes=_positive(server, "max_body_bytes", ONE_MIB, source),
+        aliases=_aliases(data.get("pci", {}).get("alias", [])),
+        placement_attempts=_positive(server, "placement_attempts", 3, source),
+    )
+
+
+def _positive(table: Mapping[str, Any], key: str, default: int, source: str) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{source} [server]", key, f"must be a whole number >= 1, not {value!r}")
+    return value
+
+
+def _aliases(entries: Any) -> Mapping[str, Any]:
+    if not entries:
+        return {}
+    from vfnet.pci.alias import parse_aliases
+
+    aliases: Mapping[str, Any] = parse_aliases([entries] if isinstance(entries, str) else entries)
+    return aliases
+
+
+@click.group()
+def main() -> None:
+    """The vfnet API server."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on.")
+@click.option("--database-url", envvar="VFNET_DATABASE_URL", help="sqlite:/// or postgresql://")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="TOML file.")
+def serve(host: str, port: int, database_url: str | None, config: Path | None) -> None:
+    """Serve the API (migrating the database to the current schema first)."""
+    import uvicorn
+
+    from vfnet.api.app import create_app
+
+    try:
+        settings = load_settings(config)
+        store = Store.open(database_url)
+    except VfnetError as err:
+        raise click.ClickException(str(err)) from None
+    uvicorn.run(create_app(store, settings), host=host, port=port, log_level="info")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["admin", "member", "agent"]), required=True)
+@click.option("--project", help="The project a member token acts in.")
+@click.option("--host", "host_name", help="The host an agent token acts for.")
+@click.option("--name", help="A label to recognise the token by.")
+@click.option("--database-url", envvar="VFNET_DATABASE_URL", help="sqlite:/// or postgresql://")
+def create_token(
+    role: str,
+    project: str | None,
+    host_name: str | None,
+    name: str | None,
+    database_url: str | None,
+) -> None:
+    """Create a token and print it: it is shown this once and stored only hashed."""
+    label = name or f"{role}-{host_name or project or 'token'}"
+    try:
+        store = Store.open(database_url)
+        try:
+            plaintext, _ = store.create_token(role, project=project, host=host_name, name=label)
+        finally:
+            store.close()
+    except VfnetError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(plaintext)

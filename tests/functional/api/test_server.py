@@ -1,0 +1,72 @@
+"""The vfnet-server command: token creation against the configured database, settings files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vfnet.api.server import load_settings, main
+from vfnet.errors import ConfigError
+from vfnet.store import Store
+
+
+@pytest.mark.parametrize(
+    ("args", "scope"),
+    [
+        (["--role", "admin"], ("admin", None, None)),
+        (["--role", "member", "--project", "blue"], ("member", "blue", None)),
+        (["--role", "agent", "--host", "compute-1", "--name", "a1"], ("agent", None, "compute-1")),
+    ],
+)
+def test_token_create_prints_a_token_the_database_knows(
+    store: Store, database_url: str, args: list[str], scope: tuple[str, str | None, str | None]
+) -> None:
+    result = CliRunner().invoke(
+        main, ["token", "create", *args, "--database-url", database_url], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    record = store.token_for(result.output.strip())
+    assert record is not None
+    assert (record.role, record.project, record.host) == scope
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--role", "member"], ["--role", "agent"]],
+    ids=["member without project", "agent without host"],
+)
+def test_token_create_refuses_a_token_without_its_scope(
+    store: Store, database_url: str, args: list[str]
+) -> None:
+    result = CliRunner().invoke(main, ["token", "create", *args, "--database-url", database_url])
+    assert result.exit_code == 1
+    assert "needs a" in result.output
+    assert store.list_tokens() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("[server]\nmax_body_bytes = 0\n", "max_body_bytes"),
+        ("[server]\nmax_body_size = 10\n", "max_body_size"),
+        ("[database]\nurl = 'x'\n", "database"),
+        ("[server\n", None),
+    ],
+)
+def test_a_bad_settings_file_is_refused_naming_the_field(
+    tmp_path: Path, text: str, field: str | None
+) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(path)
+    assert refused.value.field == field
+
+
+def test_a_settings_file_sets_the_body_limit(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text("[server]\nmax_body_bytes = 2048\nplacement_attempts = 5\n")
+    settings = load_settings(path)
+    assert (settings.max_body_bytes, settings.placement_attempts) == (2048, 5)
