@@ -1,0 +1,175 @@
+"""The typed HTTP client of the vfnet API, shared by the CLI, the agent and the CNI plugin.
+
+Every method returns the decoded JSON body (a dict) or ``None`` for 204, and raises the
+vfnet exception the server's error code stands for (``vfnet.client.errors``). The
+transport is injectable, so tests run it against the app in-process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from vfnet.client.errors import error_from
+
+Json = dict[str, Any]
+DEFAULT_TIMEOUT = 30.0
+
+
+class Client:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            transport=transport,
+            timeout=timeout,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Json | None:
+        response = self._http.request(method, path, **kwargs)
+        if response.is_error:
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = None
+            raise error_from(response.status_code, payload)
+        return None if response.status_code == 204 else dict(response.json())
+
+    def _get(self, path: str, **params: str | None) -> Json:
+        query = {key: value for key, value in params.items() if value is not None}
+        result = self._call("GET", path, params=query)
+        assert result is not None
+        return result
+
+    def _send(self, method: str, path: str, body: Mapping[str, Any]) -> Json:
+        result = self._call(method, path, json=dict(body))
+        assert result is not None
+        return result
+
+    # tokens
+    def whoami(self) -> Json:
+        return self._get("/v1/tokens/self")
+
+    def create_token(
+        self,
+        role: str,
+        *,
+        project: str | None = None,
+        host: str | None = None,
+        name: str | None = None,
+    ) -> Json:
+        body = {"role": role, "project": project, "host": host, "name": name}
+        return self._send("POST", "/v1/tokens", {k: v for k, v in body.items() if v is not None})
+
+    # hosts
+    def list_hosts(self) -> list[Json]:
+        return list(self._get("/v1/hosts")["hosts"])
+
+    def get_host(self, name: str) -> Json:
+        return self._get(f"/v1/hosts/{name}")
+
+    def register_host(
+        self,
+        name: str,
+        *,
+        numa_sockets: Mapping[int, int] | None = None,
+        physnets: Iterable[str] = (),
+        bridges: Mapping[str, str] | None = None,
+    ) -> Json:
+        body = {
+            "name": name,
+            "numa_sockets": {str(cell): socket for cell, socket in (numa_sockets or {}).items()},
+            "physnets": list(physnets),
+            "bridges": dict(bridges or {}),
+        }
+        return self._send("POST", "/v1/hosts", body)
+
+    def report_inventory(
+        self, host: str, report_generation: int, devices: Iterable[Mapping[str, Any]]
+    ) -> Json:
+        body = {"report_generation": report_generation, "devices": [dict(d) for d in devices]}
+        return self._send("PUT", f"/v1/hosts/{host}/inventory", body)
+
+    # devices, pools, aliases
+    def list_devices(
+        self,
+        *,
+        host: str | None = None,
+        dev_type: str | None = None,
+        state: str | None = None,
+        physnet: str | None = None,
+    ) -> list[Json]:
+        found = self._get("/v1/devices", host=host, type=dev_type, state=state, physnet=physnet)
+        return list(found["devices"])
+
+    def list_pools(self, *, host: str | None = None) -> list[Json]:
+        return list(self._get("/v1/pools", host=host)["pools"])
+
+    def list_aliases(self) -> list[Json]:
+        return list(self._get("/v1/aliases")["aliases"])
+
+    # flavors
+    def list_flavors(self) -> list[Json]:
+        return list(self._get("/v1/flavors")["flavors"])
+
+    def get_flavor(self, name: str) -> Json:
+        return self._get(f"/v1/flavors/{name}")
+
+    def create_flavor(
+        self,
+        name: str,
+        *,
+        vcpus: int = 1,
+        ram_mb: int = 512,
+        numa_cells: int = 1,
+        extra_specs: Mapping[str, str] | None = None,
+    ) -> Json:
+        body = {
+            "name": name,
+            "vcpus": vcpus,
+            "ram_mb": ram_mb,
+            "numa_cells": numa_cells,
+            "extra_specs": dict(extra_specs or {}),
+        }
+        return self._send("POST", "/v1/flavors", body)
+
+    def delete_flavor(self, name: str) -> None:
+        self._call("DELETE", f"/v1/flavors/{name}")
+
+    # placements
+    def create_placement(self, instance_id: str, **request: Any) -> Json:
+        """``request``: project, flavor, pci_requests, ports, numa_cells, numa_policy, policy."""
+        return self._send("POST", "/v1/placements", {"instance_id": instance_id, **request})
+
+    def get_placement(self, instance_id: str) -> Json:
+        return self._get(f"/v1/placements/{instance_id}")
+
+    def list_placements(self) -> list[Json]:
+        return list(self._get("/v1/placements")["placements"])
+
+    def delete_placement(self, instance_id: str) -> None:
+        self._call("DELETE", f"/v1/placements/{instance_id}")
