@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from vfnet.inventory.matching import PoolMatcher
@@ -16,14 +16,24 @@ _KINDS = {"type-VF": "VFs", "type-PF": "PFs", "vdpa": "vDPA devices", "type-PCI"
 
 @dataclass(frozen=True, slots=True)
 class ClassNeed:
-    """Requests drawing on the same signatures, how many they need together, in words."""
+    """Requests drawing on the same signatures: how many devices they need together, on
+    how many different PFs at least (an anti-affinity group within them), in words."""
 
     request_class: RequestClass
     need: int
     words: str
+    pfs: int = 1
 
     def met_by(self, host: str) -> bool:
-        return self.request_class.free(host) >= self.need
+        found = self.request_class
+        return found.free(host) >= self.need and found.pfs(host) >= self.pfs
+
+    def hosts(self, *, most_first: bool) -> Iterator[str]:
+        return self.request_class.hosts_with(self.need, most_first=most_first, pfs=self.pfs)
+
+    def host_count(self) -> int:
+        """Hosts that may meet it: read from bucket sizes, not by looking at hosts."""
+        return self.request_class.count_with(self.need, self.pfs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +58,7 @@ class Ask:
                 view.request_class(key, matches[key]),
                 sum(member.count for member in members),
                 describe(members[0]),
+                _group_size(members, requests),
             )
             for key, members in grouped.items()
         )
@@ -55,7 +66,17 @@ class Ask:
 
     def scarcest(self) -> ClassNeed:
         """The need the fewest hosts meet: candidates are drawn from it."""
-        return min(self.needs, key=lambda need: need.request_class.count_with(need.need))
+        return min(self.needs, key=ClassNeed.host_count)
+
+
+def _group_size(members: list[PciRequest], requests: Sequence[PciRequest]) -> int:
+    """The largest anti-affinity group lying wholly among ``members``: PFs they need."""
+    largest = 1
+    for group in {m.pf_group for m in members if m.pf_group is not None}:
+        in_group = [r for r in requests if r.pf_group == group]
+        if all(any(r is m for m in members) for r in in_group):
+            largest = max(largest, len(in_group))
+    return largest
 
 
 def describe(request: PciRequest) -> str:

@@ -116,13 +116,14 @@ class Scheduler:
             yield from view.hosts_without_pci()
             yield from (host.name for host in view if host.healthy and host.has_pci)
             return
-        scarcest = ask.scarcest()
-        yield from scarcest.request_class.hosts_with(scarcest.need, most_first=self.most_free_first)
+        yield from ask.scarcest().hosts(most_first=self.most_free_first)
 
     def _why(self, ask: Ask, rejected: dict[str, int]) -> str:
         for need in ask.needs:
             if need.request_class.count_with(need.need) == 0:
                 return f"no host has {need.need} free {need.words}"
+            if need.host_count() == 0:
+                return f"no host has {need.need} free {need.words} from {need.pfs} different PFs"
         if not rejected:
             return "no healthy host"
         counted = "; ".join(f"{count} {reason}" for reason, count in rejected.items())

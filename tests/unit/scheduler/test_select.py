@@ -92,12 +92,18 @@ def test_ports_in_one_pf_group_land_on_vfs_of_different_pfs(pools, expected_pfs)
     view = fleet(host=pools)
     pair = [port(pf_group="bond0"), port(pf_group="bond0")]
     if expected_pfs is None:
-        with pytest.raises(NoValidHost, match="anti-affinity"):
+        with pytest.raises(NoValidHost, match="from 2 different PFs"):
             select_host(view, pair)
         return
     placement = select_host(view, pair)
     pfs = [pf for placed in placement.requests for pf in placed.pfs]
     assert set(pfs) == expected_pfs and len(pfs) == 2
+
+
+def test_a_group_split_over_two_physnets_is_checked_by_the_fit():
+    view = fleet(host={vf_pool(PF_A): 4, vf_pool(PF_A, "physnet2"): 4})
+    with pytest.raises(NoValidHost, match="anti-affinity"):
+        select_host(view, [port("physnet1", pf_group="g"), port("physnet2", pf_group="g")])
 
 
 def test_ports_without_a_group_may_share_a_pf():

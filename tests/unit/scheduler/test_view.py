@@ -140,14 +140,14 @@ def apply(view: FleetView, operation: tuple) -> None:
             view.consume(name, {key: count})
 
 
-def brute_force(view: FleetView, physnet: str | None, at_least: int) -> set[str]:
-    return {
-        host.name
-        for host in view
-        if host.healthy
-        and sum(n for key, n in host.pools.items() if key.get("physical_network") == physnet)
-        >= at_least
-    }
+def brute_force(view: FleetView, physnet: str | None, at_least: int, pfs: int = 1) -> set[str]:
+    found = set()
+    for host in view:
+        held = {k: n for k, n in host.pools.items() if k.get("physical_network") == physnet}
+        holders = {key.get("address") for key, n in held.items() if n}
+        if host.healthy and sum(held.values()) >= at_least and len(holders) >= pfs:
+            found.add(host.name)
+    return found
 
 
 @settings(max_examples=150, deadline=None)
@@ -170,6 +170,9 @@ def test_the_index_answers_as_a_scan_of_every_host_would(before, after, physnet,
     assert len(found) == len(set(found)) == request_class.count_with(at_least)
     frees = [request_class.free(name) for name in found]
     assert frees == sorted(frees)
+    spread = list(request_class.hosts_with(at_least, pfs=2, most_first=True))
+    assert set(spread) == brute_force(view, physnet, at_least, pfs=2)
+    assert len(spread) == request_class.count_with(at_least, pfs=2)
 
 
 @pytest.mark.parametrize(
@@ -185,3 +188,20 @@ def test_consuming_a_vf_empties_its_pf_and_consuming_a_pf_empties_its_vfs(taken,
     view.update_host("a", {pf_pool(PF): 1, vf_pool(PF): 3, vf_pool(OTHER_PF): 3})
     view.consume("a", taken)
     assert dict(view.host("a").pools) == left
+
+
+@pytest.mark.parametrize(
+    ("pools", "pfs", "on_two_pfs"),
+    [
+        ({vf_pool(PF): 4}, 1, []),
+        ({vf_pool(PF): 4, vf_pool(OTHER_PF): 0}, 1, []),
+        ({vf_pool(PF): 1, vf_pool(OTHER_PF, numa=1): 1}, 2, ["a"]),
+        ({vf_pool(PF): 1, vf_pool(OTHER_PF, "physnet2"): 9}, 1, []),
+    ],
+)
+def test_a_class_counts_the_pfs_holding_its_free_devices(pools, pfs, on_two_pfs):
+    view = FleetView()
+    view.update_host("a", pools)
+    physnet1 = view.request_class("physnet1", on_physnet("physnet1"))
+    assert physnet1.pfs("a") == pfs
+    assert list(physnet1.hosts_with(1, pfs=2)) == on_two_pfs
