@@ -274,3 +274,11 @@ def test_a_device_both_a_device_spec_and_a_pool_select_has_the_tags_and_the_reso
         "0000:3b:02.0": ({}, "intel.com/b"),
         "0000:3b:0a.0": (physnet2, "intel.com/b"),
     }
+
+
+def test_aliases_are_parsed_as_nova_parses_them_and_a_bad_one_names_the_file():
+    alias = '{"name": "gpu", "vendor_id": "10de", "product_id": "1db4", "device_type": "type-PCI"}'
+    assert list(parse({"pci": {"alias": [alias]}}).aliases) == ["gpu"]
+    with pytest.raises(ConfigError) as caught:
+        parse({"pci": {"alias": ['{"name": "gpu", "device_type": "type-XYZ"}']}})
+    assert caught.value.entry.startswith("host.toml [pci]")
