@@ -11,6 +11,7 @@ weighers score, that host can differ only by what the other needs add.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from vfnet.scheduler.view import FleetView, HostState
 from vfnet.scheduler.weighers import HostWeigher, order, weighers_for
 
 FIT_REASON = "the requests do not fit together"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ class Scheduler:
         ask = Ask.of(view, requests, numa_cells)
         rejected: dict[str, int] = {}
         fitting = self._fitting(view, ask, rejected)
+        log.debug("%d requests: %d hosts fit, rejected %s", len(requests), len(fitting), rejected)
         if not fitting:
             raise NoValidHost(self._why(ask, rejected))
         best_first = order([host for host, _ in fitting], ask, self.weighers)
