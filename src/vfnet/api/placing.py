@@ -6,12 +6,13 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from vfnet.api.schemas.placements import PlacementIn
 from vfnet.errors import NoValidHost, StaleGeneration, ValidationError
 from vfnet.inventory.pools import PoolKey, pool_key
 from vfnet.inventory.requests import PciRequest
+from vfnet.pci.alias import Alias
 from vfnet.scheduler.requests import (
     ALIAS_SPEC,
     instance_numa_policy,
@@ -46,7 +47,7 @@ class Chooser(Protocol):
     def __call__(self, wanted: Wanted) -> Sequence[str]: ...
 
 
-def requests_of(body: PlacementIn, store: Store, aliases: Mapping[str, Any]) -> Wanted:
+def requests_of(body: PlacementIn, store: Store, aliases: Mapping[str, Alias]) -> Wanted:
     """The flavor's alias requests, the inline alias requests, then one per SR-IOV port.
 
     Raises:

@@ -11,6 +11,7 @@ import click
 
 from vfnet.api.settings import ONE_MIB, ApiSettings
 from vfnet.errors import ConfigError, VfnetError
+from vfnet.pci.alias import Alias, parse_aliases
 from vfnet.store import Store
 
 DEFAULT_PORT = 8775
@@ -54,13 +55,9 @@ def _positive(table: Mapping[str, Any], key: str, default: int, source: str) -> 
     return value
 
 
-def _aliases(entries: Any) -> Mapping[str, Any]:
-    if not entries:
-        return {}
-    from vfnet.pci.alias import parse_aliases
-
-    aliases: Mapping[str, Any] = parse_aliases([entries] if isinstance(entries, str) else entries)
-    return aliases
+def _aliases(entries: Any) -> Mapping[str, Alias]:
+    # Nova's option is multi-valued; one entry may also be given as a plain string.
+    return parse_aliases([entries] if isinstance(entries, str) else list(entries))
 
 
 @click.group()

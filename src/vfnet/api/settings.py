@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from vfnet.pci.alias import Alias
 
 ONE_MIB = 1 << 20
 
@@ -16,7 +17,7 @@ class ApiSettings:
     max_body_bytes: int = ONE_MIB
     #: The server's PCI aliases by name (``vfnet.pci.alias.parse_aliases``), served by
     #: GET /v1/aliases and used to turn flavors into PCI requests.
-    aliases: Mapping[str, Any] = field(default_factory=dict)
+    aliases: Mapping[str, Alias] = field(default_factory=dict)
     #: How many candidate hosts a placement tries when a claim loses a race
     #: (StaleGeneration) before giving up with 409.
     placement_attempts: int = 3

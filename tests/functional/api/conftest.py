@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pytest
@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from vfnet.api.app import create_app
 from vfnet.api.settings import ApiSettings
+from vfnet.pci.alias import parse_aliases
 from vfnet.store import Store
 
 # Who calls: a role name in the tables -> the token's scope.
@@ -23,20 +24,13 @@ CALLERS: Mapping[str, tuple[str, str | None, str | None]] = {
 SMALL_BODY_LIMIT = 4096
 
 
-@dataclass(frozen=True)
-class Alias:
-    """A configured ``[pci] alias`` as the scheduler reads it."""
-
-    name: str
-    specs: Sequence[Mapping[str, object]]
-    numa_policy: str = "legacy"
-    device_type: str | None = "type-VF"
-
-
-ALIASES = {
-    "x710-vf": Alias("x710-vf", [{"vendor_id": "8086", "product_id": "154c"}]),
-    "cx5-pf": Alias("cx5-pf", [{"vendor_id": "15b3", "product_id": "1017"}], "required", "type-PF"),
-}
+ALIASES = parse_aliases(
+    [
+        '{"name": "x710-vf", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"}',
+        '{"name": "cx5-pf", "vendor_id": "15b3", "product_id": "1017", "device_type": "type-PF",'
+        ' "numa_policy": "required"}',
+    ]
+)
 
 
 @dataclass

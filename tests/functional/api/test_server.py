@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from vfnet.api.server import load_settings, main
-from vfnet.errors import ConfigError
+from vfnet.errors import ConfigError, InvalidAlias
 from vfnet.store import Store
 
 
@@ -70,3 +70,19 @@ def test_a_settings_file_sets_the_body_limit(tmp_path: Path) -> None:
     path.write_text("[server]\nmax_body_bytes = 2048\nplacement_attempts = 5\n")
     settings = load_settings(path)
     assert (settings.max_body_bytes, settings.placement_attempts) == (2048, 5)
+
+
+def test_a_settings_file_gives_the_server_its_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text(
+        "[pci]\nalias = ['{\"name\": \"vf\", \"vendor_id\": \"8086\", \"product_id\": \"154c\"}']\n"
+    )
+    assert list(load_settings(path).aliases) == ["vf"]
+
+
+def test_a_bad_alias_in_the_settings_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text("[pci]\nalias = ['{\"name\": \"vf\", \"vendor_id\": \"intel\"}']\n")
+    with pytest.raises(InvalidAlias) as refused:
+        load_settings(path)
+    assert refused.value.field == "vendor_id"
