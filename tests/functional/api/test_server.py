@@ -75,14 +75,14 @@ def test_a_settings_file_sets_the_body_limit(tmp_path: Path) -> None:
 def test_a_settings_file_gives_the_server_its_aliases(tmp_path: Path) -> None:
     path = tmp_path / "server.toml"
     path.write_text(
-        "[pci]\nalias = ['{\"name\": \"vf\", \"vendor_id\": \"8086\", \"product_id\": \"154c\"}']\n"
+        '[pci]\nalias = [\'{"name": "vf", "vendor_id": "8086", "product_id": "154c"}\']\n'
     )
     assert list(load_settings(path).aliases) == ["vf"]
 
 
 def test_a_bad_alias_in_the_settings_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "server.toml"
-    path.write_text("[pci]\nalias = ['{\"name\": \"vf\", \"vendor_id\": \"intel\"}']\n")
+    path.write_text('[pci]\nalias = [\'{"name": "vf", "vendor_id": "intel"}\']\n')
     with pytest.raises(InvalidAlias) as refused:
         load_settings(path)
     assert refused.value.field == "vendor_id"

@@ -15,7 +15,7 @@ from vfnet.api.schemas.placements import (
     PlacementList,
     PlacementOut,
 )
-from vfnet.errors import Conflict, NotFound
+from vfnet.errors import Conflict, Forbidden, NotFound
 from vfnet.store.records import ClaimRecord, PlacementRecord
 
 
@@ -40,6 +40,15 @@ def _visible(ctx: Ctx, instance_id: str) -> PlacementRecord:
     if not ctx.principal.owns_project(placement.project):
         raise NotFound("placement", instance_id)
     return placement
+
+
+def _project_of(ctx: Ctx, asked: str | None) -> str | None:
+    """Admins place for any project; a member only for its own."""
+    if ctx.principal.is_admin:
+        return asked
+    if asked is not None and asked != ctx.principal.project:
+        raise Forbidden("a member places instances in its own project only")
+    return ctx.principal.project
 
 
 def _exists(ctx: Ctx, instance_id: str) -> bool:
@@ -75,7 +84,7 @@ def create_placement(body: PlacementIn, ctx: Ctx) -> PlacementOut:
         NoValidHost: no host can serve every request together (409).
         Conflict: the instance is already placed (409).
     """
-    project = body.project if ctx.principal.is_admin else ctx.principal.project
+    project = _project_of(ctx, body.project)
     wanted = requests_of(body, ctx.store, ctx.settings.aliases)
     if _exists(ctx, body.instance_id):
         raise Conflict(f"instance {body.instance_id!r} is already placed")
