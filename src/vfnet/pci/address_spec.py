@@ -1,14 +1,16 @@
-"""The ``address`` of a ``[pci] device_spec`` entry: Nova's glob and regex forms, compiled."""
+"""The address part of a ``[pci] device_spec`` entry: Nova's glob and regex forms, compiled,
+and how they resolve on a host (the PF rule, ``devname``)."""
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 
 from vfnet.errors import InvalidDeviceSpec, InvalidPciAddress
 from vfnet.pci.address import BUS_MAX, DOMAIN_MAX, FUNCTION_MAX, SLOT_MAX, PciAddress
+from vfnet.pci.devices import DeviceType, HostDevices, PciDevice
 
 # Nova validates the function before the others: it decides which message an operator sees.
 _GLOB_FIELDS = (
@@ -23,6 +25,7 @@ _WIDTHS = {"domain": 4, "bus": 2, "slot": 2, "function": 1}
 _MAXIMA = {"domain": DOMAIN_MAX, "bus": BUS_MAX, "slot": SLOT_MAX, "function": FUNCTION_MAX}
 
 FieldMatch = Container[int]
+NameLookup = Callable[[str], "PciDevice | None"]
 
 
 def parse_hex_property(entry: str, field: str, prop: str, raw: str, maximum: int) -> int:
@@ -200,3 +203,59 @@ class _DomainRegex:
 
     def __contains__(self, domain: object) -> bool:
         return isinstance(domain, int) and self.regex.match(f"{domain:04x}") is not None
+
+
+# --- on a host ------------------------------------------------------------------------------
+
+
+def resolve_pf_rule(pattern: AddressPattern, host: HostDevices) -> tuple[AddressPattern, bool]:
+    """The pattern, and whether to test devices by their PF's address (the PF rule)."""
+    return pattern, pattern.single is not None and is_pf(host.get(pattern.single))
+
+
+def resolve_devname(devname: str, names: NameLookup) -> tuple[AddressPattern, bool] | None:
+    """A PF's netdev selects the PF and its VFs, a VF's that VF; a missing one nothing."""
+    found = names(devname)
+    if found is None:
+        return None
+    return exactly(found.address), is_pf(found)
+
+
+def is_pf(device: PciDevice | None) -> bool:
+    """Nova's test: the device is a PF that can have VFs (``sriov_totalvfs`` > 0)."""
+    return (
+        device is not None
+        and device.dev_type is DeviceType.PF
+        and device.sriov is not None
+        and device.sriov.total_vfs > 0
+    )
+
+
+def name_index(host: HostDevices) -> NameLookup:
+    """Netdev name -> device, built once per host (a representor name leads to its PF).
+
+    Built backwards so that, as with ``HostDevices.by_ifname``, the first holder wins.
+    """
+    devices = list(host.devices.values())
+    devices.reverse()
+    index = {netdev.name: device for device in devices for netdev in device.netdevs}
+    return index.get
+
+
+def near_names(device: PciDevice, host: HostDevices) -> NameLookup:
+    """Names as seen from one device: a devname can select it only if the name is its own
+    or its PF's, so looking at those two is enough and scans nothing."""
+    parent = host.get(device.parent_addr) if device.parent_addr is not None else None
+    nearby = [d for d in (device, parent) if d is not None]
+
+    def lookup(name: str) -> PciDevice | None:
+        for candidate in nearby:
+            if any(netdev.name == name for netdev in candidate.netdevs):
+                return candidate
+        return None
+
+    return lookup
+
+
+def no_names(name: str) -> PciDevice | None:
+    return None

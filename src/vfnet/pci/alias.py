@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from vfnet.errors import InvalidAlias
+from vfnet.pci.device_spec import strict_bool
 from vfnet.pci.devices import DeviceType
 
 NUMA_POLICIES = ("required", "legacy", "preferred", "socket")
@@ -19,8 +20,6 @@ _KEYS = frozenset(
     | {"live_migratable", *_STRING_KEYS}
 )
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
-_TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
-_FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
 _NAME_MAX = 256
 
 
@@ -101,7 +100,7 @@ def _parse_entry(label: str, raw: Mapping[str, object]) -> Alias:
         if field in raw:
             spec[field] = _string(label, field, raw[field])
     if raw.get("live_migratable") is not None:
-        spec["live_migratable"] = _strict_bool(label, raw["live_migratable"])
+        spec["live_migratable"] = _true_or_false(label, raw["live_migratable"])
     return Alias(name.strip(), (MappingProxyType(spec),), numa_policy or "legacy", device_type)
 
 
@@ -127,15 +126,13 @@ def _string(label: str, field: str, value: object) -> str:
     return value
 
 
-def _strict_bool(label: str, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    word = value.strip().lower() if isinstance(value, str) else None
-    if word in _TRUE or word in _FALSE:
-        return "true" if word in _TRUE else "false"
-    acceptable = ", ".join(f"'{w}'" for w in sorted(_TRUE | _FALSE))
-    reason = f"Unrecognized value {value!r}, acceptable values are: {acceptable}"
-    raise InvalidAlias(label, "live_migratable", reason)
+def _true_or_false(label: str, value: object) -> str:
+    if not isinstance(value, str | bool):
+        raise InvalidAlias(label, "live_migratable", f"must be a boolean, not {value!r}")
+    try:
+        return "true" if strict_bool(value) else "false"
+    except ValueError as exc:
+        raise InvalidAlias(label, "live_migratable", str(exc)) from None
 
 
 def _check_agrees(label: str, first: str, known: Alias, alias: Alias) -> None:

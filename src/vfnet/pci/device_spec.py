@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -17,9 +17,15 @@ from vfnet.errors import InvalidDeviceSpec
 from vfnet.pci.address_spec import (
     AddressPattern,
     FieldMatch,
-    exactly,
+    NameLookup,
+    is_pf,
+    name_index,
+    near_names,
+    no_names,
     parse_address_spec,
     parse_hex_property,
+    resolve_devname,
+    resolve_pf_rule,
 )
 from vfnet.pci.devices import DeviceType, HostDevices, PciDevice
 from vfnet.pci.selection import SelectedDevice, TagValue
@@ -31,9 +37,6 @@ _FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
 _ACCEPTABLE = ", ".join(f"'{word}'" for word in sorted(_TRUE | _FALSE))
 _VF_TYPES = frozenset({DeviceType.VF, DeviceType.VDPA})
 _ID_MAX = 0xFFFF
-
-NameLookup = Callable[[str], "PciDevice | None"]
-
 
 # A spec resolved on one host, flat so that the per-device loop reads it cheaply (a plain
 # tuple unpacks fastest): vendor_id, product_id, vfs_only, via_parent, then the domain, bus,
@@ -72,7 +75,10 @@ class DeviceSpec:
 
     def bind(self, host: HostDevices, names: NameLookup) -> BoundSpec | None:
         """This spec resolved on ``host``; ``None`` when it can match nothing there."""
-        rule = self._address_rule(host, names)
+        if self.devname is not None:
+            rule = resolve_devname(self.devname, names)
+        else:
+            rule = resolve_pf_rule(self.address, host)
         if rule is None:
             return None
         pattern, via_parent = rule
@@ -88,19 +94,6 @@ class DeviceSpec:
             self.tags,
         )
 
-    def _address_rule(
-        self, host: HostDevices, names: NameLookup
-    ) -> tuple[AddressPattern, bool] | None:
-        if self.devname is not None:
-            found = names(self.devname)
-            if found is None:
-                return None
-            return exactly(found.address), is_pf(found)
-        single = self.address.single
-        if single is not None and is_pf(host.get(single)):
-            return self.address, True
-        return self.address, False
-
 
 @dataclass(frozen=True, slots=True)
 class DeviceSpecList:
@@ -115,8 +108,12 @@ class DeviceSpecList:
         return iter(self.specs)
 
     def match(self, device: PciDevice, host: HostDevices) -> Mapping[str, TagValue] | None:
-        """The tags of the first spec selecting ``device`` on ``host``, or ``None``."""
-        tagged = _tag_all((device,), self._bind(host, _near_names(device, host)))
+        """The tags of the first spec selecting ``device`` on ``host``, or ``None``.
+
+        Costs no scan of the host. Specs wrong for this host are refused by ``select``
+        and ``check``, not here.
+        """
+        tagged = _tag_all((device,), self._bind(host, near_names(device, host)))
         return tagged[0].tags if tagged else None
 
     def select(self, host: HostDevices) -> list[SelectedDevice]:
@@ -125,7 +122,7 @@ class DeviceSpecList:
         Raises InvalidDeviceSpec when a spec is wrong for this host (see ``check``).
         """
         self.check(host)
-        names = _name_index(host) if any(s.devname for s in self.specs) else _no_names
+        names = name_index(host) if any(s.devname for s in self.specs) else no_names
         return _in_address_order(_tag_all(host.devices.values(), self._bind(host, names)))
 
     def check(self, host: HostDevices) -> None:
@@ -133,7 +130,7 @@ class DeviceSpecList:
         missing netdev, or one that would select a PF."""
         remote_managed = [spec for spec in self.specs if spec.remote_managed]
         if remote_managed:
-            names = _name_index(host)
+            names = name_index(host)
             for spec in remote_managed:
                 _check_remote_managed(spec, host, names)
 
@@ -155,16 +152,6 @@ def parse_device_specs(
         for label, raw in _objects_of(f"device_spec[{index}]", entry)
     ]
     return DeviceSpecList(tuple(specs))
-
-
-def is_pf(device: PciDevice | None) -> bool:
-    """Nova's test: the device is a PF that can have VFs (``sriov_totalvfs`` > 0)."""
-    return (
-        device is not None
-        and device.dev_type is DeviceType.PF
-        and device.sriov is not None
-        and device.sriov.total_vfs > 0
-    )
 
 
 def _objects_of(label: str, entry: object) -> list[tuple[str, Mapping[object, object]]]:
@@ -233,22 +220,22 @@ def _parse_tags(label: str, raw: Mapping[str, object]) -> dict[str, TagValue]:
             reason = f"tag values must be a string, number, boolean or null, not {value!r}"
             raise InvalidDeviceSpec(label, name, reason)
         if name in STRICT_BOOL_TAGS and value is not None:
-            value = "true" if _strict_bool(label, name, value) else "false"
+            try:
+                value = "true" if strict_bool(value) else "false"
+            except ValueError as exc:
+                raise InvalidDeviceSpec(label, name, f"Cannot parse tag '{name}': {exc}") from None
         tags[name] = value
     return tags
 
 
-def _strict_bool(label: str, name: str, value: str | bool | int | float) -> bool:
+def strict_bool(value: object) -> bool:
+    """Nova's (oslo's) strict bool: yes/no, on/off, 1/0, t/f... in any case, or a JSON bool."""
     if isinstance(value, bool):
         return value
     word = str(value).strip().lower()
     if word in _TRUE or word in _FALSE:
         return word in _TRUE
-    reason = (
-        f"Cannot parse tag '{name}': Unrecognized value '{value}', "
-        f"acceptable values are: {_ACCEPTABLE}"
-    )
-    raise InvalidDeviceSpec(label, name, reason)
+    raise ValueError(f"Unrecognized value '{value}', acceptable values are: {_ACCEPTABLE}")
 
 
 def _lenient_bool(value: TagValue) -> bool:
@@ -285,36 +272,6 @@ def _check_remote_managed(spec: DeviceSpec, host: HostDevices, names: NameLookup
         f"{pf.vendor_id}:{vf_product} of PF {pf.address}"
     )
     raise InvalidDeviceSpec(spec.entry, "product_id", reason)
-
-
-def _name_index(host: HostDevices) -> NameLookup:
-    """Netdev name -> device, built once per host (a representor name leads to its PF).
-
-    Built backwards so that, as with ``HostDevices.by_ifname``, the first holder wins.
-    """
-    devices = list(host.devices.values())
-    devices.reverse()
-    index = {netdev.name: device for device in devices for netdev in device.netdevs}
-    return index.get
-
-
-def _near_names(device: PciDevice, host: HostDevices) -> NameLookup:
-    """Names as seen from one device: a devname can select it only if the name is its own
-    or its PF's, so looking at those two is enough and scans nothing."""
-    parent = host.get(device.parent_addr) if device.parent_addr is not None else None
-    nearby = [d for d in (device, parent) if d is not None]
-
-    def lookup(name: str) -> PciDevice | None:
-        for candidate in nearby:
-            if any(netdev.name == name for netdev in candidate.netdevs):
-                return candidate
-        return None
-
-    return lookup
-
-
-def _no_names(name: str) -> PciDevice | None:
-    return None
 
 
 def _tag_all(devices: Iterable[PciDevice], bound: Sequence[BoundSpec]) -> list[SelectedDevice]:
