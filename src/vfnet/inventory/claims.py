@@ -166,8 +166,12 @@ class HostInventory:
         if not slots:
             return []
         journal = layout.journal()
-        for slot in slots:
-            journal.apply(states.free(layout.statuses, layout.family, slot, owner))
+        try:
+            for slot in slots:
+                journal.apply(states.free(layout.statuses, layout.family, slot, owner))
+        except Exception:
+            journal.rollback()
+            raise
         released = [layout.addresses[slot] for slot in slots]
         layout.disown(owner)
         if any(layout.entries[slot].vanished or layout.entries[slot].pending for slot in slots):

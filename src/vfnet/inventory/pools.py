@@ -1,4 +1,7 @@
-"""Pools: devices grouped as Nova groups them, with free counts."""
+"""Pools: devices grouped as Nova groups them, with free counts.
+
+Public API: PoolKey, pool_key(selected), Pool(key, free), build_pools(selected), NON_POOL_TAGS.
+"""
 
 from __future__ import annotations
 
