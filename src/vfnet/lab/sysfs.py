@@ -16,7 +16,7 @@ from vfnet.lab.layout import HostLayout, plan_host
 from vfnet.lab.nics import NIC_MODELS, NicModel, nic_model
 from vfnet.lab.tree import DIR, WRITE_ONLY, Entry, Link, Tree
 from vfnet.lab.vdpa import DRIVER as VDPA_DRIVER
-from vfnet.pci.devices import HostDevices, Netdev, PciDevice
+from vfnet.pci.devices import HostDevices, PciDevice
 
 MARKER = ".vfnet-host.json"
 BUILTIN_DRIVERS = frozenset({"pcieport"})
@@ -47,7 +47,8 @@ def generate_host(spec: HostSpec, root: Path) -> HostDevices:
     for pf, pf_device in zip(layout.pfs, uplinks, strict=True):
         vfs = [writer.write_vf(pf, n) for n in range(spec.vfs)]
         reps = tuple(vf.representor for vf in vfs if vf.representor is not None)
-        netdevs: tuple[Netdev, ...] = (*pf_device.netdevs, *reps)
+        # by name, as the directory lists them: the uplink, then representors
+        netdevs = tuple(sorted((*pf_device.netdevs, *reps), key=lambda n: n.name))
         devices.append(writer.pf_record(pf, spec.vfs, netdevs))
         devices.extend(vfs)
     tree.put(MARKER, spec.to_json().encode())
