@@ -12,8 +12,9 @@ at a time: a hit costs one generation read instead of every device row.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -43,6 +44,28 @@ class Loaded:
     before: dict[PciAddress, Tracked]
     reasons: dict[PciAddress, tuple[str, ...]]
     sockets: dict[int, int | None]
+    children: dict[PciAddress, list[PciAddress]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index_children()
+
+    def index_children(self) -> None:
+        self.children = {}
+        for item in self.before.values():
+            parent = item.selected.device.parent_addr
+            if parent is not None:
+                self.children.setdefault(parent, []).append(item.address)
+
+    def with_relatives(self, addresses: Iterable[PciAddress]) -> set[PciAddress]:
+        """The devices and their PFs or VFs: all a claim, allocate or release can change."""
+        touched = set(addresses)
+        for address in list(touched):
+            item = self.before.get(address)
+            parent = item.selected.device.parent_addr if item else None
+            if parent is not None:
+                touched.add(parent)
+            touched.update(self.children.get(address, ()))
+        return touched
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +84,8 @@ class HostInventories:
         self._engine = engine
         self._writer = writer
         self._cache: dict[str, Loaded] = {}
+        self._lock = threading.Lock()
+        self.stale_retries = 0  # lost races seen by ``retrying``, for figures
 
     def retrying(self, attempt: Callable[[], T], attempts: int) -> T:
         """Run ``attempt``, again on StaleGeneration, at most ``attempts`` times in all."""
@@ -68,6 +93,8 @@ class HostInventories:
             try:
                 return attempt()
             except StaleGeneration:
+                with self._lock:
+                    self.stale_retries += 1
                 if remaining == 0:
                     raise
         raise ValueError(f"attempts must be at least 1, not {attempts}")
@@ -98,7 +125,7 @@ class HostInventories:
         def claim_rows(conn: sa.Connection) -> None:
             claims.add(conn, loaded.host, plan.owner, plan.picked)
 
-        generation = self._save(loaded, claim_rows)
+        generation = self._save(loaded, claim_rows, touched=plan.picked)
         held = [ClaimedDevice(a, rid, claims.CLAIMED) for a, rid in plan.picked.items()]
         return claims.record(plan.owner, loaded.host, generation, held)
 
@@ -147,7 +174,7 @@ class HostInventories:
         folded = loaded.inventory.apply_report(selected, unhealthy)
         loaded.reasons = {item.address: item.health_reasons for item in reported}
         stamp = {"report_generation": report_generation, "reported_at": datetime.now(UTC)}
-        generation = self._save(loaded, lambda conn: None, **stamp)
+        generation = self._save(loaded, lambda conn: None, host_values=stamp)
         return ReportResult(
             host,
             True,
@@ -177,16 +204,38 @@ class HostInventories:
         self._cache[loaded.host] = loaded
 
     def _save(
-        self, loaded: Loaded, extra: Callable[[sa.Connection], None], **host_values: object
+        self,
+        loaded: Loaded,
+        extra: Callable[[sa.Connection], None],
+        touched: Iterable[PciAddress] | None = None,
+        host_values: Mapping[str, object] | None = None,
     ) -> int:
-        """Write the inventory's changes and bump the generation, all or nothing."""
-        after = loaded.inventory.devices()
+        """Write the inventory's changes and bump the generation, all or nothing.
+
+        ``touched`` names the only devices that can have changed (with their
+        relatives); without it every device is compared, as after a report.
+        """
+        if touched is None:
+            before, after = loaded.before, loaded.inventory.devices()
+        else:
+            addresses = loaded.with_relatives(touched)
+            before = {a: loaded.before[a] for a in addresses if a in loaded.before}
+            after = _still_tracked(loaded.inventory, addresses)
         with self._writer.begin() as conn:
-            generation = hosts.bump_generation(conn, loaded.host, loaded.generation, **host_values)
-            devices.write_changes(conn, loaded.host, loaded.before, after, loaded.reasons)
+            generation = hosts.bump_generation(
+                conn, loaded.host, loaded.generation, **(host_values or {})
+            )
+            # Claim rows first: a released device that vanished goes with its claim row.
             extra(conn)
+            devices.write_changes(conn, loaded.host, before, after, loaded.reasons)
         loaded.generation = generation
-        loaded.before = {item.address: item for item in after}
+        if touched is None:
+            loaded.before = {item.address: item for item in after}
+            loaded.index_children()
+        else:
+            for address in before:
+                del loaded.before[address]
+            loaded.before.update((item.address, item) for item in after)
         self._checkin(loaded)
         return generation
 
@@ -208,7 +257,8 @@ class HostInventories:
             loaded = self._checkout(host)
             before = _held(loaded.inventory, owner)
             change(loaded.inventory)
-            generation = self._save(loaded, lambda conn: claim_rows(conn, host))
+            touched = [device.address for device in before]
+            generation = self._save(loaded, lambda conn: claim_rows(conn, host), touched)
             held = before if report == "before" else _held(loaded.inventory, holder)
             return ClaimRecord(holder, host, held, generation)
 
@@ -230,6 +280,16 @@ def _held(inventory: HostInventory, owner: str) -> tuple[ClaimedDevice, ...]:
             state = inventory.device(address).state.value
             found.append(ClaimedDevice(address, request_id, state))
     return tuple(sorted(found, key=lambda device: device.address))
+
+
+def _still_tracked(inventory: HostInventory, addresses: Iterable[PciAddress]) -> list[Tracked]:
+    found = []
+    for address in addresses:
+        try:
+            found.append(inventory.device(address))
+        except NotFound:
+            continue  # released after it vanished: gone for good
+    return found
 
 
 def _sockets(conn: sa.Connection, host: str) -> dict[int, int | None]:
