@@ -117,7 +117,8 @@ class HostInventory:
         pool change is rolled back, including the PFs and VFs evicted as relatives
         (Nova's consume_requests leaves those out of its pools: quirk 7, fixed here).
         """
-        self._check_generation(expected_generation)
+        if expected_generation is not None:
+            self._check_generation(expected_generation)
         request_ids = _request_ids(requests)
         layout = self._layout
         plan = layout.matcher.plan(requests, layout.counts, numa_cells, sockets)
@@ -137,8 +138,11 @@ class HostInventory:
         layout.own(owner, picked)
         self.generation += 1
         addresses = layout.addresses.__getitem__
-        devices = {rid: tuple(map(addresses, slots)) for rid, slots in picked.items()}
-        return Claim(owner, devices, self.generation)
+        return Claim(
+            owner,
+            {rid: tuple(map(addresses, slots)) for rid, slots in picked.items()},
+            self.generation,
+        )
 
     def allocate(self, owner: str, expected_generation: int | None = None) -> list[PciAddress]:
         """Turn the owner's claimed devices into allocated ones (its instance is running)."""

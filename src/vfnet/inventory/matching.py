@@ -172,7 +172,15 @@ class PoolMatcher:
         sockets: Mapping[int, int | None] | None = None,
     ) -> Plan | None:
         """How to serve every request together from ``counts`` (default: the pools' own)."""
-        start = list(counts) if counts is not None else [pool.count for pool in self.pools]
+        if counts is None:
+            counts = [pool.count for pool in self.pools]
+        if len(requests) == 1 and requests[0].pf_group is None:
+            # The common case, a single request, consumes nothing it must remember.
+            alone = _greedy(
+                requests[0].count, self.usable(requests[0], counts, numa_cells, sockets), counts
+            )
+            return None if alone is None else [alone]
+        start = list(counts)
         for request in requests:
             if request.pf_group is not None:
                 return _Fit(self, requests, numa_cells, sockets).search(0, start, {})
