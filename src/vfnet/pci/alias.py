@@ -46,6 +46,8 @@ def parse_aliases(
     Entry ``i`` is named ``alias[i]`` in errors. Entries sharing a name are OR-ed and must
     agree on ``numa_policy`` and ``device_type``.
     """
+    if isinstance(entries, str | Mapping):  # one entry given bare
+        entries = [entries]
     aliases: dict[str, Alias] = {}
     first_entry: dict[str, str] = {}
     for index, entry in enumerate(entries):

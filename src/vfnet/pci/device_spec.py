@@ -146,6 +146,8 @@ def parse_device_specs(
     Entry ``i`` is named ``device_spec[i]`` in errors, element ``j`` of a JSON array
     ``device_spec[i][j]``.
     """
+    if isinstance(entries, str | Mapping):  # one entry given bare
+        entries = [entries]
     specs = [
         _parse_spec(label, raw, report_in_placement)
         for index, entry in enumerate(entries)

@@ -103,6 +103,10 @@ def test_an_alias_outside_the_schema_is_refused_naming_the_field(change, field, 
     assert reason_part in error.reason
 
 
+def test_a_single_alias_given_bare_is_one_entry():
+    assert list(parse_aliases(GPU)) == ["gpu"]  # type: ignore[arg-type]
+
+
 def test_an_alias_without_a_name_is_refused():
     error = refusal([{"vendor_id": "10de", "product_id": "1db4"}])
     assert (error.entry, error.field) == ("alias[0]", "name")

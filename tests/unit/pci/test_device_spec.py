@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vfnet.errors import InvalidDeviceSpec
 from vfnet.pci.address import PciAddress
@@ -39,6 +41,10 @@ def test_a_json_array_entry_gives_one_spec_per_object_in_order():
 
 def test_parsed_dicts_are_accepted_like_json_objects():
     assert one_spec({"vendor_id": "8086"}).vendor_id == "8086"
+
+
+def test_a_single_entry_given_bare_is_one_entry_not_a_sequence_of_characters():
+    assert [s.devname for s in parse_device_specs('{"devname": "a"}')] == ["a"]  # type: ignore[arg-type]
 
 
 def test_an_empty_json_array_contributes_nothing():
@@ -146,6 +152,28 @@ def test_an_empty_or_star_glob_selects_every_address(glob):
 )
 def test_a_glob_address_compares_each_given_field_in_hex(glob, address, selected):
     assert selects(glob, address) is selected
+
+
+addresses = st.builds(
+    PciAddress,
+    st.integers(0, 0xFFFF),
+    st.integers(0, 0xFF),
+    st.integers(0, 0x1F),
+    st.integers(0, 7),
+)
+
+
+@given(addresses, addresses)
+def test_a_full_kernel_address_as_a_glob_or_regex_selects_that_address_alone(address, other):
+    text = str(address)
+    domain, bus, rest = text.split(":")
+    slot, function = rest.split(".")
+    regex = {"domain": domain, "bus": bus, "slot": slot, "function": function}
+    for form in (text, regex):
+        pattern = parse_address_spec("device_spec[0]", form)
+        assert pattern.single == address
+        assert pattern.matches(address)
+        assert pattern.matches(other) is (other == address)
 
 
 @pytest.mark.parametrize(
