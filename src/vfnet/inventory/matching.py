@@ -29,7 +29,11 @@ from vfnet.inventory.requests import PciRequest
 from vfnet.pci.devices import DeviceType
 
 # Keys a spec may carry that only placement reads.
-IGNORED_SPEC_KEYS = frozenset({"resource_class", "traits", "rp_uuids", "rp_uuid"})
+# capability_type is only ever "pci" (the alias schema says so); Nova keeps it in the
+# request spec, where no pool carries it, so such an alias could never match.
+IGNORED_SPEC_KEYS = frozenset(
+    {"resource_class", "traits", "rp_uuids", "rp_uuid", "capability_type"}
+)
 TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
 CHILD_TYPES = frozenset({DeviceType.VF.value, DeviceType.VDPA.value})
 

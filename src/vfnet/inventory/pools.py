@@ -64,6 +64,9 @@ def pool_key(selected: SelectedDevice) -> PoolKey:
     for name, value in selected.tags.items():
         if name not in NON_POOL_TAGS:
             values[name] = _as_pool_value(value)
+    if selected.resource_name is not None:
+        # Device-plugin pools are distinct resources even when their devices look alike.
+        values["resource_name"] = selected.resource_name
     if device.dev_type is not DeviceType.PCI:
         values.setdefault("remote_managed", "false")
     return PoolKey.of(values)

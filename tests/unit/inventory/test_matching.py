@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -369,3 +370,18 @@ def test_support_requests_with_numa_cells_applies_the_policy_to_every_request() 
     required = [PciRequest(2, ({},), numa_policy=NumaPolicy.REQUIRED)] * 2
     assert support_requests(pools, required, frozenset({0, 1})) is True
     assert support_requests(pools, [*required, required[0]], frozenset({0, 1})) is False
+
+
+def test_an_alias_spec_with_capability_type_pci_still_matches_its_devices() -> None:
+    pools = build_pools([pci(0x81)])
+    spec = {"vendor_id": "10de", "product_id": "1eb8", "capability_type": "pci"}
+    assert support_requests(pools, [PciRequest(1, (spec,))], None, {})
+
+
+def test_device_plugin_pools_do_not_merge_even_when_their_devices_look_alike() -> None:
+    a = vf(0, 0, physical_network="physnet1")
+    b = vf(0, 1, physical_network="physnet1")
+    pools = build_pools(
+        [replace(a, resource_name="intel.com/a"), replace(b, resource_name="intel.com/b")]
+    )
+    assert len(pools) == 2
