@@ -70,7 +70,9 @@ def record_of(row: Any) -> DeviceRecord:
         healthy=bool(row.healthy),
         health_reasons=tuple(row.health_reasons),
     )
-    return DeviceRecord(row.host, reported, row.state, row.owner, bool(row.vanished))
+    return DeviceRecord(
+        row.host, reported, row.state, row.owner, bool(row.vanished), row.request_id
+    )
 
 
 def selected_of(reported: ReportedDevice) -> SelectedDevice:
@@ -151,16 +153,15 @@ class HostRows:
 def load(conn: sa.Connection, host: str) -> HostRows:
     """Every row of one host, and nothing else: a claim needs no other host's devices."""
     query = sa.select(devices).where(devices.c.host == host).order_by(devices.c.address)
-    records = [(record_of(row), row.request_id) for row in conn.execute(query)]
+    records = [record_of(row) for row in conn.execute(query)]
     return HostRows(
-        selected=[selected_of(record.reported) for record, _ in records],
+        selected=[selected_of(record.reported) for record in records],
         statuses={
-            record.address: DeviceStatus(DeviceState(record.state), record.owner, request_id)
-            for record, request_id in records
+            r.address: DeviceStatus(DeviceState(r.state), r.owner, r.request_id) for r in records
         },
-        unhealthy=frozenset(r.address for r, _ in records if not r.reported.healthy),
-        vanished=frozenset(r.address for r, _ in records if r.vanished),
-        reasons={r.address: r.reported.health_reasons for r, _ in records},
+        unhealthy=frozenset(r.address for r in records if not r.reported.healthy),
+        vanished=frozenset(r.address for r in records if r.vanished),
+        reasons={r.address: r.reported.health_reasons for r in records},
     )
 
 

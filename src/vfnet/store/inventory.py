@@ -182,6 +182,8 @@ class HostInventories:
             report_generation,
             added=folded.added,
             removed=folded.removed,
+            updated=folded.updated,
+            deferred=folded.deferred,
             vanished=folded.vanished,
         )
 

@@ -76,6 +76,7 @@ class DeviceRecord:
     state: str
     owner: str | None
     vanished: bool = False
+    request_id: str | None = None
 
     @property
     def address(self) -> PciAddress:
@@ -116,6 +117,8 @@ class ReportResult:
     report_generation: int
     added: tuple[PciAddress, ...] = ()
     removed: tuple[PciAddress, ...] = ()
+    updated: tuple[PciAddress, ...] = ()  # free devices whose reported properties changed
+    deferred: tuple[PciAddress, ...] = ()  # busy devices whose changes wait for their release
     vanished: tuple[PciAddress, ...] = ()
 
 
