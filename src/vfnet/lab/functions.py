@@ -7,6 +7,7 @@ Generation and the emulated ``sriov_numvfs`` both go through ``HostWriter.write_
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from vfnet.lab import bars, config_space
 from vfnet.lab.bridges import acpi_node, bridge_files, bridge_record, intx
@@ -41,8 +42,9 @@ class HostWriter:
     def write_bridge(self, bridge: BridgePlace, index: int) -> PciDevice:
         """A host bridge or root port; its card's functions live in its directory."""
         place = self._placement(bridge.numa_node, bridge.iommu_group, bridge.driver)
-        place = _with(place, irq=0 if bridge.driver is None else intx(index), msi=())
-        place = _with_fw(place, acpi_node(bridge.address.bus, bridge.address.slot))
+        irq = 0 if bridge.driver is None else intx(index)
+        fw = acpi_node(bridge.address.bus, bridge.address.slot)
+        place = replace(place, irq=irq, firmware_node=fw)
         self.tree.write(bridge.path, bridge_files(bridge, place))
         self._bind("bus/pci/devices", bridge.address, bridge.path, bridge.driver)
         self._group(bridge.iommu_group, bridge.address, bridge.path)
@@ -50,28 +52,7 @@ class HostWriter:
 
     # -- PFs -----------------------------------------------------------------------
     def write_pf(self, pf: PfPlace, num_vfs: int) -> PciDevice:
-        model, ident = self.model, self.pf_identity()
-        place = self._placement(pf.numa_node, pf.iommu_group, model.pf_driver)
-        place = _with(
-            place, irq=intx(pf.card), msi=tuple(24 + 3 * pf.ordinal + i for i in range(3))
-        )
-        place = _with_fw(place, self._fw(pf, 3 + pf.port))
-        total = model.cap_total_vfs_for(self.spec.ports)
-        pf_bars = bars.pf_bars(pf, total)
-        sriov = (total, num_vfs, pf.offset, pf.stride, model.vf_device)
-        config = config_space.pf_config(
-            (ident.vendor, ident.device, ident.subsystem_vendor, ident.subsystem_device),
-            ident.class_code,
-            ident.revision,
-            place.link,
-            sriov,
-            bars.pf_config_bars(pf_bars),
-        )
-        files = common_files(ident, str(pf.address), place, config)
-        files |= pf_sriov_files(pf.total_vfs, num_vfs, pf.offset, pf.stride, model.vf_device)
-        files |= bars.pf_resource_files(pf_bars)
-        files |= wakeup_files(pf.ordinal, pf.path, str(pf.address))
-        files |= ptp_files(pf.ordinal, pf.path, pf.mac.replace(":", ""))
+        """A PF with its SR-IOV files, PTP clock, wake-up source and uplink netdev."""
         uplink = Netdev(
             name=self._ifname(pf.ifname),
             mac=pf.mac,
@@ -81,29 +62,48 @@ class HostWriter:
             phys_port_name=f"p{pf.port}" if pf.switch_id else None,
             phys_switch_id=pf.switch_id,
         )
+        files = self._pf_files(pf, num_vfs)
         files |= self._netdev(uplink, pf.path, 2 + pf.ordinal, queues=2, random_mac=False)
         self.tree.write(pf.path, files)
         self.tree.link(f"class/ptp/ptp{pf.ordinal}", f"{pf.path}/ptp/ptp{pf.ordinal}")
-        self._bind("bus/pci/devices", pf.address, pf.path, model.pf_driver)
+        self._bind("bus/pci/devices", pf.address, pf.path, self.model.pf_driver)
         self._group(pf.iommu_group, pf.address, pf.path)
         return self.pf_record(pf, num_vfs, (uplink,))
 
-    def pf_record(self, pf: PfPlace, num_vfs: int, netdevs: tuple[Netdev, ...]) -> PciDevice:
+    def _pf_files(self, pf: PfPlace, num_vfs: int) -> dict[str, Entry]:
         model, ident = self.model, self.pf_identity()
-        return PciDevice(
+        place = self._placement(pf.numa_node, pf.iommu_group, model.pf_driver)
+        msi = tuple(24 + 3 * pf.ordinal + i for i in range(3))
+        place = replace(
+            place, irq=intx(pf.card), msi_irqs=msi, firmware_node=self._fw(pf, 3 + pf.port)
+        )
+        total = model.cap_total_vfs_for(self.spec.ports)
+        pf_bars = bars.pf_bars(pf, total)
+        config = config_space.pf_config(
+            ident.ids,
+            ident.class_code,
+            ident.revision,
+            place.link,
+            (total, num_vfs, pf.offset, pf.stride, model.vf_device),
+            bars.pf_config_bars(pf_bars),
+        )
+        files = common_files(ident, str(pf.address), place, config)
+        files |= pf_sriov_files(pf.total_vfs, num_vfs, pf.offset, pf.stride, model.vf_device)
+        files |= bars.pf_resource_files(pf_bars)
+        files |= wakeup_files(pf.ordinal, pf.path, str(pf.address))
+        return files | ptp_files(pf.ordinal, pf.path, pf.mac.replace(":", ""))
+
+    def pf_record(self, pf: PfPlace, num_vfs: int, netdevs: tuple[Netdev, ...]) -> PciDevice:
+        sriov = SriovCapability(pf.total_vfs, num_vfs, pf.offset, pf.stride, self.model.vf_device)
+        return _record(
+            self.pf_identity(),
             address=pf.address,
             dev_type=DeviceType.PF,
-            vendor_id=ident.vendor,
-            product_id=ident.device,
-            subsystem_vendor_id=ident.subsystem_vendor,
-            subsystem_device_id=ident.subsystem_device,
-            class_code=ident.class_code,
-            revision=ident.revision,
-            driver=model.pf_driver,
+            driver=self.model.pf_driver,
             numa_node=pf.numa_node,
             iommu_group=pf.iommu_group,
             netdevs=netdevs,
-            sriov=SriovCapability(pf.total_vfs, num_vfs, pf.offset, pf.stride, model.vf_device),
+            sriov=sriov,
         )
 
     def pf_identity(self) -> Identity:
@@ -125,53 +125,47 @@ class HostWriter:
     # -- VFs -----------------------------------------------------------------------
     def write_vf(self, pf: PfPlace, n: int) -> PciDevice:
         """Create VF ``n`` of ``pf`` with everything the kernel and udev would add."""
-        model, ident, address = self.model, self.vf_identity(), pf.vf_address(n)
+        address = pf.vf_address(n)
         path = f"{pf.parent_path}/{address}"
-        group = pf.vf_iommu_group(n)
-        place = self._placement(pf.numa_node, group, model.vf_driver)
-        msi = tuple(1024 + 3 * (pf.ordinal * pf.total_vfs + n) + i for i in range(3))
-        place = _with_fw(_with(place, irq=0, msi=msi), self._fw(pf, 3 + self.spec.ports + n))
-        config = config_space.vf_config(
-            (ident.subsystem_vendor, ident.subsystem_device),
-            ident.class_code,
-            ident.revision,
-            place.link,
-        )
-        files = common_files(ident, str(address), place, config)
-        files |= bars.vf_resource_files(
-            bars.pf_bars(pf, self.model.cap_total_vfs_for(self.spec.ports)), n
-        )
-        files["physfn"] = Link(pf.path)
-        files["sriov_vf_msix_count"] = WRITE_ONLY
-        files["reset_method"] = b"flr\n"
-        files["d3cold_allowed"] = b"0\n"
         mac = derived_mac("", self.spec.hostname, address, local=True)
         netdev = Netdev(self._ifname(pf.vf_ifname(n)), mac, "down", None, 1500)
+        files = self._vf_files(pf, n, address)
         files |= self._netdev(netdev, path, _vf_ifindex(pf, n), queues=1, random_mac=True)
         self.tree.write(path, files)
         self.tree.link(f"{pf.path}/virtfn{n}", path)
-        self._bind("bus/pci/devices", address, path, model.vf_driver)
-        self._group(group, address, path)
-        representor = self._representor(pf, n) if pf.switch_id else None
+        self._bind("bus/pci/devices", address, path, self.model.vf_driver)
+        self._group(pf.vf_iommu_group(n), address, path)
         vdpa = self.vdpa.add(address, path) if self.spec.vdpa else None
-        return PciDevice(
+        return _record(
+            self.vf_identity(),
             address=address,
             dev_type=DeviceType.VDPA if vdpa else DeviceType.VF,
-            vendor_id=ident.vendor,
-            product_id=ident.device,
-            subsystem_vendor_id=ident.subsystem_vendor,
-            subsystem_device_id=ident.subsystem_device,
-            class_code=ident.class_code,
-            revision=ident.revision,
-            driver=model.vf_driver,
+            driver=self.model.vf_driver,
             numa_node=pf.numa_node,
-            iommu_group=group,
+            iommu_group=pf.vf_iommu_group(n),
             netdevs=(netdev,),
             parent_addr=pf.address,
             vf_index=n,
             vdpa=vdpa,
-            representor=representor,
+            representor=self._representor(pf, n) if pf.switch_id else None,
         )
+
+    def _vf_files(self, pf: PfPlace, n: int, address: PciAddress) -> dict[str, Entry]:
+        ident = self.vf_identity()
+        place = self._placement(pf.numa_node, pf.vf_iommu_group(n), self.model.vf_driver)
+        msi = tuple(1024 + 3 * (pf.ordinal * pf.total_vfs + n) + i for i in range(3))
+        fw = self._fw(pf, 3 + self.spec.ports + n)
+        place = replace(place, irq=0, msi_irqs=msi, firmware_node=fw)
+        config = config_space.vf_config(ident.ids[2:], ident.class_code, ident.revision, place.link)
+        files = common_files(ident, str(address), place, config)
+        pf_bars = bars.pf_bars(pf, self.model.cap_total_vfs_for(self.spec.ports))
+        files |= bars.vf_resource_files(pf_bars, n)
+        return files | {
+            "physfn": Link(pf.path),
+            "sriov_vf_msix_count": WRITE_ONLY,
+            "reset_method": b"flr\n",
+            "d3cold_allowed": b"0\n",
+        }
 
     def remove_vf(self, pf: PfPlace, n: int) -> None:
         """Undo ``write_vf``: device dir, bus, driver and class links, group, representor."""
@@ -286,12 +280,17 @@ class HostWriter:
         )
 
 
-def _with(place: Placement, *, irq: int, msi: tuple[int, ...]) -> Placement:
-    return replace(place, irq=irq, msi_irqs=msi)
-
-
-def _with_fw(place: Placement, firmware_node: str) -> Placement:
-    return replace(place, firmware_node=firmware_node)
+def _record(ident: Identity, **fields: Any) -> PciDevice:
+    """The model of a function written with identity ``ident``."""
+    return PciDevice(
+        vendor_id=ident.vendor,
+        product_id=ident.device,
+        subsystem_vendor_id=ident.subsystem_vendor,
+        subsystem_device_id=ident.subsystem_device,
+        class_code=ident.class_code,
+        revision=ident.revision,
+        **fields,
+    )
 
 
 def _vf_ifindex(pf: PfPlace, n: int) -> int:

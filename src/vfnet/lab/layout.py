@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from vfnet.errors import ValidationError
 from vfnet.lab.hostspec import HostSpec
@@ -151,26 +151,21 @@ def plan_host(spec: HostSpec) -> HostLayout:
     for card in range(cards):
         node = card * spec.numa_nodes // cards if platform.numa else None
         functions = min(ports, spec.pfs - card * ports)
-        subordinate = _last_bus(model, spec.domain, bus, functions, ports)
+        subordinate = _last_bus(model, bus, functions, ports)
         if subordinate > 0xFF:
-            raise_bus_overflow(spec)
+            raise ValidationError("pfs", f"{spec.pfs} PFs of {spec.nic} do not fit below bus 0xff")
         iov = functions * 2 * model.cap_total_vfs_for(ports) * VF_BAR
         windows = Windows.for_card(card, iov)
         root = _root_port(spec, card, bus, subordinate, node, len(bridges), windows)
         bridges.append(root)
         for fn in range(functions):
             ordinal = len(pfs)
-            pf = _pf(spec, model, root, card, fn, bus, node, ordinal, first_vf_group)
-            pfs.append(replace(pf, windows=windows))
+            pfs.append(_pf(spec, model, root, card, fn, bus, node, ordinal, first_vf_group))
         bus = subordinate + 2 if platform.host_bridge else subordinate + 1
     return HostLayout(spec, tuple(bridges), tuple(pfs))
 
 
-def raise_bus_overflow(spec: HostSpec) -> None:
-    raise ValidationError("pfs", f"{spec.pfs} PFs of {spec.nic} do not fit below bus 0xff")
-
-
-def _last_bus(model: NicModel, domain: int, bus: int, functions: int, ports: int) -> int:
+def _last_bus(model: NicModel, bus: int, functions: int, ports: int) -> int:
     """The highest bus any VF of the card can reach, at sriov_totalvfs on every port."""
     total = model.total_vfs_for(ports)
     last = 0
@@ -255,6 +250,7 @@ def _pf(
         total_vfs=total,
         mac=derived_mac(oui, spec.hostname, address),
         switch_id=_switch_id(spec, card) if spec.switchdev else None,
+        windows=root.windows,
     )
 
 

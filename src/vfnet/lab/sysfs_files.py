@@ -55,6 +55,10 @@ class Identity:
     class_code: str
     revision: str
 
+    @property
+    def ids(self) -> tuple[str, str, str, str]:
+        return self.vendor, self.device, self.subsystem_vendor, self.subsystem_device
+
 
 def modalias(ident: Identity) -> str:
     """``pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X``: upper-case hex, 53 characters."""
