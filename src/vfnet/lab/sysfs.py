@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vfnet.errors import ValidationError
 from vfnet.lab.functions import HostWriter
 from vfnet.lab.hostspec import PLATFORMS, HostSpec, Platform
 from vfnet.lab.layout import HostLayout, plan_host
@@ -36,8 +37,10 @@ __all__ = [
 
 def generate_host(spec: HostSpec, root: Path) -> HostDevices:
     """Write the host's tree under ``root`` and return the model of exactly what it wrote."""
-    tree = Tree(root)
     layout = plan_host(spec)
+    if Path(root).exists() and any(Path(root).iterdir()):
+        raise ValidationError("root", f"{root} is not empty; a host is generated into a new dir")
+    tree = Tree(root)
     _write_skeleton(tree, layout)
     writer = HostWriter(tree, layout)
     devices: list[PciDevice] = [

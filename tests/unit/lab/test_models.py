@@ -6,6 +6,7 @@ from vfnet.errors import ValidationError
 from vfnet.lab.hostspec import HostSpec
 from vfnet.lab.layout import plan_host
 from vfnet.lab.nics import NIC_MODELS, nic_model
+from vfnet.lab.sysfs import generate_host
 
 
 @pytest.mark.parametrize(
@@ -102,3 +103,10 @@ def test_local_cpus_is_the_nodes_cpulist_as_a_bitmap(numa_nodes, node, cpulist, 
 def test_a_host_spec_survives_its_marker_file():
     spec = HostSpec(nic="cx6dx", pfs=2, vfs=3, vdpa=True, hostname="compute-7")
     assert HostSpec.from_json(spec.to_json()) == spec
+
+
+def test_a_host_is_not_generated_over_another(sysroot):
+    generate_host(HostSpec(nic="x710", pfs=1, vfs=1), sysroot)
+    with pytest.raises(ValidationError) as caught:
+        generate_host(HostSpec(nic="x710", pfs=1, vfs=1), sysroot)
+    assert caught.value.field == "root"
