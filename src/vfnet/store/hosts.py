@@ -79,6 +79,18 @@ def bump_generation(conn: sa.Connection, name: str, expected: int, **values: obj
     return expected + 1
 
 
+def note_report(
+    conn: sa.Connection, name: str, *, report_generation: int, reported_at: datetime
+) -> bool:
+    """Record that a report changing nothing arrived; false if a newer one came first."""
+    result = conn.execute(
+        hosts.update()
+        .where(hosts.c.name == name, hosts.c.report_generation < report_generation)
+        .values(report_generation=report_generation, reported_at=reported_at)
+    )
+    return result.rowcount == 1
+
+
 def _record(row: sa.Row[tuple[object, ...]]) -> HostRecord:
     return HostRecord(
         name=row.name,

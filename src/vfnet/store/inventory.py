@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -22,50 +22,16 @@ import sqlalchemy as sa
 
 from vfnet.errors import NotFound, StaleGeneration
 from vfnet.inventory.claims import HostInventory
-from vfnet.inventory.reports import Tracked
 from vfnet.inventory.requests import PciRequest
 from vfnet.pci.address import PciAddress
 from vfnet.store import claims, devices, hosts
+from vfnet.store.loaded import Loaded, held, still_tracked, unchanged
 from vfnet.store.records import ClaimedDevice, ClaimRecord, ReportedDevice, ReportResult
 from vfnet.store.tables import hosts as hosts_table
 
 T = TypeVar("T")
 # Bounded retries for operations the store runs on its own behalf (release, reports).
 RETRIES = 5
-
-
-@dataclass(slots=True)
-class Loaded:
-    """One host's inventory as read at ``generation``, with the rows it was read from."""
-
-    host: str
-    generation: int
-    inventory: HostInventory
-    before: dict[PciAddress, Tracked]
-    reasons: dict[PciAddress, tuple[str, ...]]
-    sockets: dict[int, int | None]
-    children: dict[PciAddress, list[PciAddress]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.index_children()
-
-    def index_children(self) -> None:
-        self.children = {}
-        for item in self.before.values():
-            parent = item.selected.device.parent_addr
-            if parent is not None:
-                self.children.setdefault(parent, []).append(item.address)
-
-    def with_relatives(self, addresses: Iterable[PciAddress]) -> set[PciAddress]:
-        """The devices and their PFs or VFs: all a claim, allocate or release can change."""
-        touched = set(addresses)
-        for address in list(touched):
-            item = self.before.get(address)
-            parent = item.selected.device.parent_addr if item else None
-            if parent is not None:
-                touched.add(parent)
-            touched.update(self.children.get(address, ()))
-        return touched
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +92,8 @@ class HostInventories:
             claims.add(conn, loaded.host, plan.owner, plan.picked)
 
         generation = self._save(loaded, claim_rows, touched=plan.picked)
-        held = [ClaimedDevice(a, rid, claims.CLAIMED) for a, rid in plan.picked.items()]
-        return claims.record(plan.owner, loaded.host, generation, held)
+        taken = [ClaimedDevice(a, rid, claims.CLAIMED) for a, rid in plan.picked.items()]
+        return claims.record(plan.owner, loaded.host, generation, taken)
 
     def release(self, owner: str) -> list[ClaimRecord]:
         """Free what ``owner`` holds on every host; returns what was freed."""
@@ -172,8 +138,18 @@ class HostInventories:
         selected = [devices.selected_of(item) for item in reported]
         unhealthy = frozenset(item.address for item in reported if not item.healthy)
         folded = loaded.inventory.apply_report(selected, unhealthy)
-        loaded.reasons = {item.address: item.health_reasons for item in reported}
-        stamp = {"report_generation": report_generation, "reported_at": datetime.now(UTC)}
+        reasons = {item.address: item.health_reasons for item in reported}
+        now = datetime.now(UTC)
+        stamp = {"report_generation": report_generation, "reported_at": now}
+        if unchanged(loaded, reasons):
+            # The periodic report of a quiet host: no generation bump, so claims in
+            # flight on it are not sent round again. The mutated copy is dropped.
+            with self._writer.begin() as conn:
+                applied = hosts.note_report(
+                    conn, host, report_generation=report_generation, reported_at=now
+                )
+            return ReportResult(host, applied, loaded.generation, report_generation)
+        loaded.reasons = reasons
         generation = self._save(loaded, lambda conn: None, host_values=stamp)
         return ReportResult(
             host,
@@ -222,7 +198,7 @@ class HostInventories:
         else:
             addresses = loaded.with_relatives(touched)
             before = {a: loaded.before[a] for a in addresses if a in loaded.before}
-            after = _still_tracked(loaded.inventory, addresses)
+            after = still_tracked(loaded.inventory, addresses)
         with self._writer.begin() as conn:
             generation = hosts.bump_generation(
                 conn, loaded.host, loaded.generation, **(host_values or {})
@@ -257,12 +233,12 @@ class HostInventories:
 
         def once(host: str) -> ClaimRecord:
             loaded = self._checkout(host)
-            before = _held(loaded.inventory, owner)
+            before = held(loaded.inventory, owner)
             change(loaded.inventory)
             touched = [device.address for device in before]
             generation = self._save(loaded, lambda conn: claim_rows(conn, host), touched)
-            held = before if report == "before" else _held(loaded.inventory, holder)
-            return ClaimRecord(holder, host, held, generation)
+            now = before if report == "before" else held(loaded.inventory, holder)
+            return ClaimRecord(holder, host, now, generation)
 
         return [self.retrying(functools.partial(once, host), RETRIES) for host in names]
 
@@ -273,25 +249,6 @@ class HostInventories:
         if value is None:
             raise NotFound("host", host)
         return int(value)
-
-
-def _held(inventory: HostInventory, owner: str) -> tuple[ClaimedDevice, ...]:
-    found = []
-    for request_id, addresses in inventory.devices_of(owner).items():
-        for address in addresses:
-            state = inventory.device(address).state.value
-            found.append(ClaimedDevice(address, request_id, state))
-    return tuple(sorted(found, key=lambda device: device.address))
-
-
-def _still_tracked(inventory: HostInventory, addresses: Iterable[PciAddress]) -> list[Tracked]:
-    found = []
-    for address in addresses:
-        try:
-            found.append(inventory.device(address))
-        except NotFound:
-            continue  # released after it vanished: gone for good
-    return found
 
 
 def _sockets(conn: sa.Connection, host: str) -> dict[int, int | None]:

@@ -115,3 +115,26 @@ def test_pools_group_vfs_per_pf_with_free_and_total(store, host):
     # A PF with a claimed VF is no longer free itself.
     assert sorted(p.free for k, p in pools.items() if k[0] == "type-PF") == [0, 1]
     assert all(p.physnet == "physnet1" for p in pools.values())
+
+
+def test_a_report_that_changes_nothing_leaves_the_generation_alone(store, host):
+    store.report_inventory(host, 1, host_report(1, 2))
+    generation = store.get_host(host).generation
+    result = store.report_inventory(host, 2, host_report(1, 2))
+    assert (result.applied, result.generation) == (True, generation)
+    assert store.get_host(host).generation == generation
+    assert store.get_host(host).report_generation == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        [pf(0), vf(0, 0), vf(0, 1, healthy=False)],
+        [pf(0), vf(0, 0), vf(0, 1, physnet="physnet2")],
+        [pf(0), vf(0, 0)],
+    ],
+)
+def test_a_report_that_changes_something_bumps_the_generation(store, host, change):
+    store.report_inventory(host, 1, host_report(1, 2))
+    generation = store.get_host(host).generation
+    assert store.report_inventory(host, 2, change).generation == generation + 1
