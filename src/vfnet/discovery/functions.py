@@ -75,22 +75,22 @@ def read_function(address: PciAddress, name: str, device: AttrDir) -> FunctionFa
 
 
 def _read_ids(device: AttrDir, warnings: list[str]) -> dict[str, str]:
+    """Ids from their own files; from ``modalias`` for those missing or garbled."""
     ids: dict[str, str] = {}
-    missing: list[tuple[str, str]] = []
+    missing: list[tuple[str, str, str]] = []  # (file, field, why)
     for attr, name, digits in _ID_FILES:
         try:
             value = hex_value(device.text(attr), digits)
         except OSError as error:
-            missing.append((attr, describe(error)))
+            missing.append((attr, name, describe(error)))
             continue
         if value is None:
-            missing.append((attr, "unparsable"))
+            missing.append((attr, name, "unparsable"))
         else:
             ids[name] = value
     if missing:
         modalias = _read_modalias(device, warnings)
-        for attr, why in missing:
-            name = next(n for a, n, _ in _ID_FILES if a == attr)
+        for attr, name, why in missing:
             if modalias is not None:
                 ids[name] = getattr(modalias, name)
             else:
@@ -126,17 +126,20 @@ def _read_sriov(device: AttrDir, facts: FunctionFacts) -> None:
         total = device.text("sriov_totalvfs")
     except FileNotFoundError:
         return
-    except OSError as error:
+    except OSError as error:  # present, so a PF, but its limit is unknown
         facts.warnings.append(f"sriov_totalvfs: {describe(error)}")
-        return
+        total = ""
     values = {"sriov_totalvfs": total}
-    for attr in ("sriov_numvfs", "sriov_offset", "sriov_stride", "sriov_vf_device"):
+    for attr in ("sriov_numvfs", "sriov_offset", "sriov_stride"):
         values[attr] = _text(device, attr, facts.warnings) or ""
     numbers = {k: int(v) if v.isdigit() else 0 for k, v in values.items()}
     for attr, text in values.items():
-        if attr != "sriov_vf_device" and text and not text.isdigit():
+        if text and not text.isdigit():
             facts.warnings.append(f"{attr}: unparsable {text!r}")
-    vf_device = hex_value(values["sriov_vf_device"], 4) if values["sriov_vf_device"] else None
+    vf_device_text = _text(device, "sriov_vf_device", facts.warnings)
+    vf_device = None
+    if vf_device_text is not None:
+        vf_device = _hex(vf_device_text, 4, "sriov_vf_device", facts.warnings)
     facts.sriov = SriovCapability(
         total_vfs=numbers["sriov_totalvfs"],
         num_vfs=numbers["sriov_numvfs"],

@@ -34,7 +34,7 @@ def test_inspect_without_config_lists_pf_then_its_vfs_and_selects_nothing(
     result = runner.invoke(cli, ["host", "inspect", "--sysfs", str(igb_sysfs)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"sysfs {igb_sysfs}, config none: 1 PFs, 4 VFs, 6 PCI functions"
+    assert lines[0] == f"sysfs {igb_sysfs}, config none: 1 PF, 4 VFs, 6 PCI functions"
     assert lines[1] == "No --config given: every device is listed and none is selected."
     rows = [line.split() for line in lines[3:]]
     assert rows[0][:4] == ["ADDRESS", "TYPE", "IDS", "DRIVER"]

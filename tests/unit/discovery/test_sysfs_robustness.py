@@ -133,6 +133,32 @@ def test_garbage_in_a_file_is_a_warning(tree: SysfsTree, content: str, warning: 
     assert (found.numa_node, found.warnings) == (None, (warning,))
 
 
+@pytest.mark.parametrize(
+    ("attr", "content", "warning"),
+    [
+        ("sriov_vf_device", "xyz", "sriov_vf_device: unparsable 'xyz'"),
+        ("sriov_numvfs", "many", "sriov_numvfs: unparsable 'many'"),
+        ("sriov_totalvfs", "-", "sriov_totalvfs: unparsable '-'"),
+    ],
+)
+def test_a_garbled_sriov_file_is_a_warning_and_the_pf_stays_a_pf(
+    tree: SysfsTree, attr: str, content: str, warning: str
+) -> None:
+    pf = tree.pf(PF, [])
+    (pf / attr).write_text(content + "\n")
+    assert device(read(tree), PF) == (DeviceType.PF, (warning,))
+
+
+def test_an_unreadable_sriov_totalvfs_still_makes_a_pf(tree: SysfsTree) -> None:
+    pf = tree.pf(PF, [])
+    (pf / "sriov_totalvfs").unlink()
+    (pf / "sriov_totalvfs").mkdir()
+    assert device(read(tree), PF) == (
+        DeviceType.PF,
+        ("sriov_totalvfs: unreadable (Is a directory)",),
+    )
+
+
 def test_a_file_that_is_a_directory_is_unreadable(tree: SysfsTree) -> None:
     path = tree.function("0000:00:03.0")
     (path / "numa_node").unlink()

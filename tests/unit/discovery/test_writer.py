@@ -92,3 +92,16 @@ def test_each_refusal_is_named_by_errno_with_a_hint(
     assert (error.pf, error.requested, error.errno_name) == ("0000:3b:00.0", 8, name)
     assert error.reason.startswith(hint)
     assert str(error).startswith(f"0000:3b:00.0: sriov_numvfs=8 refused ({name}): {hint}")
+
+
+def test_the_kernel_writer_reads_the_count_an_emulated_host_set(tmp_path: Path) -> None:
+    from vfnet.lab.numvfs import EmulatedNumVfs
+    from vfnet.lab.sysfs import HostSpec, generate_host
+
+    root = tmp_path / "sys"
+    pf = generate_host(HostSpec(nic="x710", pfs=1, vfs=4), root).pfs()[0].address
+    emulated = EmulatedNumVfs(root)
+    emulated.set_num_vfs(pf, 0)
+    emulated.set_num_vfs(pf, 2)
+    writers: list[NumVfsWriter] = [KernelNumVfs(root), emulated]
+    assert [writer.read_num_vfs(pf) for writer in writers] == [2, 2]

@@ -83,7 +83,14 @@ def census(devices: HostDevices) -> str:
         counts[device.dev_type] += 1
     vfs = counts[DeviceType.VF] + counts[DeviceType.VDPA]
     vdpa = f" ({counts[DeviceType.VDPA]} vDPA)" if counts[DeviceType.VDPA] else ""
-    return f"{counts[DeviceType.PF]} PFs, {vfs} VFs{vdpa}, {len(devices)} PCI functions"
+    return (
+        f"{_count(counts[DeviceType.PF], 'PF')}, {_count(vfs, 'VF')}{vdpa}, "
+        f"{_count(len(devices), 'PCI function')}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def inspection(
