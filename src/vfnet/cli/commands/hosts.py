@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from vfnet.inventory.pools import Pool, build_pools
 from vfnet.pci.address import PciAddress
 from vfnet.pci.devices import DeviceType, HostDevices, PciDevice
 from vfnet.pci.selection import SelectedDevice
+
+log = logging.getLogger(__name__)
 
 DEVICE_COLUMNS = (
     "address", "type", "ids", "driver", "netdev", "mac",
@@ -70,8 +73,10 @@ def inspect(sysfs_root: Path | None, config_path: Path | None, as_json: bool) ->
     config = load_host_config(config_path) if config_path is not None else None
     root = sysfs_root or (config.sysfs_root if config is not None else Path("/sys"))
     devices = SysfsReader(root).read()
+    log.info("discovered %d PCI functions under %s", len(devices), root)
     selected = config.select(devices) if config is not None else []
     pools = build_pools(selected)
+    log.info("selected %d devices into %d pools", len(selected), len(pools))
     report = inspection(root, config, devices, selected, pools)
     click.echo(render_json(report) if as_json else render_inspection(report))
 
