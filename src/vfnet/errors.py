@@ -17,7 +17,8 @@
     │   ├── InvalidDeviceState      a device transition not allowed from its state
     │   ├── StaleGeneration         a host inventory moved on under a claim
     │   ├── InUse                   the object is still used by something else
-    │   └── InsufficientDevices     a host has too few free devices for a claim
+    │   ├── InsufficientDevices     a host has too few free devices for a claim
+    │   └── IpAddressExhausted      a subnet has no free address left
     ├── NoValidHost                 no host can satisfy every request together
     └── DriverError                 a host driver could not apply a change
 
@@ -150,3 +151,9 @@ class InsufficientDevices(Conflict):
     """A host cannot serve every PCI request of a claim from its free devices."""
 
     code = "insufficient_devices"
+
+
+class IpAddressExhausted(Conflict):
+    """A subnet's allocation pools have no free address left."""
+
+    code = "ip_address_exhausted"
