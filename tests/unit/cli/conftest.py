@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-CAPTURE = Path(__file__).parents[1] / "discovery" / "data" / "igb-sysfs-capture.tar.gz"
+CAPTURE = Path(__file__).parents[2] / "data" / "igb-sysfs-capture.tar.gz"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from tests.unit.discovery.sysfs_tree import SysfsTree
 
 # Captured from a QEMU 82576 guest (kernel 6.1): PF 0000:01:00.0 with VFs 01:10.0/.2/.4/.6.
-CAPTURE = Path(__file__).parent / "data" / "igb-sysfs-capture.tar.gz"
+CAPTURE = Path(__file__).parents[2] / "data" / "igb-sysfs-capture.tar.gz"
 
 
 @pytest.fixture

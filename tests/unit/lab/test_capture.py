@@ -1,5 +1,6 @@
 """The generated 82576 host against a real one: an igb PF and igbvf VFs captured from a
-6.1 kernel under QEMU (``data/igb-sysfs-capture.tar.gz``), compared with lspci and file by file.
+6.1 kernel under QEMU (``tests/data/igb-sysfs-capture.tar.gz``), compared with lspci and
+file by file.
 """
 
 import os
@@ -12,7 +13,7 @@ import pytest
 
 from vfnet.lab.sysfs import HostSpec, generate_host
 
-CAPTURE = Path(__file__).parent / "data" / "igb-sysfs-capture.tar.gz"
+CAPTURE = Path(__file__).parents[2] / "data" / "igb-sysfs-capture.tar.gz"
 QEMU_IGB = HostSpec(nic="82576", pfs=1, vfs=4, platform="qemu")  # the capture's placement
 PORT = "devices/pci0000:00/0000:00:02.0"
 PF = f"{PORT}/0000:01:00.0"
