@@ -5,7 +5,10 @@ when reachable (``VFNET_TEST_POSTGRES``, else the local default), in a schema of
 Prints JSON lines: report and claim throughput, lost races retried, and the final check
 that no device was booked twice and none was lost.
 
-    .venv/bin/python bench/bench_persisted_claims.py [--hosts 50] [--clients 16]
+    .venv/bin/python bench/bench_persisted_claims.py [--hosts 50] [--clients 16] [--servers 1 2]
+
+With two servers (two Store objects sharing the clients) writers of different servers
+race on the host generation, so the figures show the compare-and-set retries too.
 """
 
 from __future__ import annotations
@@ -88,8 +91,10 @@ class Client:
             self.won.extend(f"{host}/{address}" for address in claim.addresses)
 
 
-def run(backend: str, url: str, hosts_count: int, clients_count: int) -> None:
-    store = Store.open(url, pool_size=clients_count)
+def run(backend: str, url: str, hosts_count: int, clients_count: int, servers: int) -> None:
+    """``servers`` Store objects share the clients, as several vfnet-server processes would."""
+    stores = [Store.open(url, pool_size=clients_count) for _ in range(servers)]
+    store = stores[0]
     hosts = [f"compute-{n:03d}" for n in range(hosts_count)]
     report = host_report()
     start = time.perf_counter()
@@ -97,7 +102,12 @@ def run(backend: str, url: str, hosts_count: int, clients_count: int) -> None:
         store.register_host(host, numa_sockets={0: 0, 1: 1}, physnets=["physnet1"])
         store.report_inventory(host, 1, report)
     reported = time.perf_counter() - start
-    figures = {"bench": "persisted_claims", "backend": backend, "hosts": hosts_count}
+    figures = {
+        "bench": "persisted_claims",
+        "backend": backend,
+        "servers": servers,
+        "hosts": hosts_count,
+    }
     print(
         json.dumps(
             {
@@ -109,7 +119,7 @@ def run(backend: str, url: str, hosts_count: int, clients_count: int) -> None:
     )
 
     full: set[str] = set()
-    clients = [Client(store, hosts, full, seed) for seed in range(clients_count)]
+    clients = [Client(stores[n % servers], hosts, full, n) for n in range(clients_count)]
     threads = [
         threading.Thread(target=client.run, args=(f"c{n}",)) for n, client in enumerate(clients)
     ]
@@ -128,13 +138,14 @@ def run(backend: str, url: str, hosts_count: int, clients_count: int) -> None:
                 "claims": claims,
                 "seconds": round(elapsed, 2),
                 "claims_per_second": round(claims / elapsed, 1),
-                "retries": store.inventories.stale_retries,
+                "retries": sum(each.inventories.stale_retries for each in stores),
                 "gave_up_after_5_attempts": sum(client.gave_up for client in clients),
             }
         )
     )
     print(json.dumps({**figures, **check(store, clients, hosts_count)}))
-    store.close()
+    for each in stores:
+        each.close()
 
 
 def check(store: Store, clients: list[Client], hosts_count: int) -> dict[str, object]:
@@ -194,15 +205,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--servers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    with sqlite_url() as url:
-        run("sqlite", url, args.hosts, args.clients)
+    for servers in args.servers:
+        with sqlite_url() as url:
+            run("sqlite", url, args.hosts, args.clients, servers)
     base = os.environ.get("VFNET_TEST_POSTGRES") or DEFAULT_POSTGRES
-    if postgres_reachable(base):
-        with postgres_url(base) as url:
-            run("postgresql", url, args.hosts, args.clients)
-    else:
+    if not postgres_reachable(base):
         print(json.dumps({"bench": "persisted_claims", "backend": "postgresql", "skipped": base}))
+        return
+    for servers in args.servers:
+        with postgres_url(base) as url:
+            run("postgresql", url, args.hosts, args.clients, servers)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ Public API (``Store``; records are frozen dataclasses from ``vfnet.store.records
     .list_pools(host=None) -> [PoolRecord]  (vendor, product, numa, dev_type, physnet,
         tags, parent PF, free, total)
 
-    Claims (optimistic concurrency on the host generation, as Placement does)
+    Claims (optimistic concurrency on the host generation, as Placement does; within
+    one process, writers on one host also take a per-host lock, so they queue instead
+    of losing the compare-and-set and reloading the host)
     .claim(host, owner, requests: Sequence[PciRequest], *, numa_cells=None) -> ClaimRecord
         one transaction: CAS on hosts.generation, device rows, claim rows.
         StaleGeneration when another writer got there first; InsufficientDevices when

@@ -51,7 +51,16 @@ class HostInventories:
         self._writer = writer
         self._cache: dict[str, Loaded] = {}
         self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
         self.stale_retries = 0  # lost races seen by ``retrying``, for figures
+
+    def host_lock(self, host: str) -> threading.Lock:
+        """Serialises this process's writers on one host.
+
+        Threads of one server then wait their turn instead of losing the CAS and
+        reloading the host; the generation check still guards against other servers.
+        """
+        return self._host_locks.setdefault(host, threading.Lock())
 
     def retrying(self, attempt: Callable[[], T], attempts: int) -> T:
         """Run ``attempt``, again on StaleGeneration, at most ``attempts`` times in all."""
@@ -125,7 +134,12 @@ class HostInventories:
         self, host: str, report_generation: int, reported: Sequence[ReportedDevice]
     ) -> ReportResult:
         """Replace the host's inventory with ``reported``, unless an older report came late."""
-        return self.retrying(lambda: self._report_once(host, report_generation, reported), RETRIES)
+
+        def once() -> ReportResult:
+            with self.host_lock(host):
+                return self._report_once(host, report_generation, reported)
+
+        return self.retrying(once, RETRIES)
 
     def _report_once(
         self, host: str, report_generation: int, reported: Sequence[ReportedDevice]
@@ -232,6 +246,10 @@ class HostInventories:
         holder = held_by or owner
 
         def once(host: str) -> ClaimRecord:
+            with self.host_lock(host):
+                return locked(host)
+
+        def locked(host: str) -> ClaimRecord:
             loaded = self._checkout(host)
             before = held(loaded.inventory, owner)
             change(loaded.inventory)

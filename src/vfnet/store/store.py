@@ -130,7 +130,8 @@ class Store:
         numa_cells: Sequence[int] | None = None,
     ) -> ClaimRecord:
         """Claim devices for ``owner`` in one transaction; StaleGeneration if the host moved on."""
-        return self.commit(self.plan_claim(host, owner, requests, numa_cells=numa_cells))
+        with self.inventories.host_lock(host):
+            return self.commit(self.plan_claim(host, owner, requests, numa_cells=numa_cells))
 
     def plan_claim(
         self,
