@@ -125,7 +125,7 @@ def test_a_bad_subnet_is_refused_naming_the_field(request_, field, words):
 
 
 def test_a_subnet_overlapping_another_of_its_network_is_a_conflict():
-    with pytest.raises(Conflict, match="overlaps 10.0.0.0/16"):
+    with pytest.raises(Conflict, match=r"overlaps 10\.0\.0\.0/16"):
         validate_subnet(SubnetRequest("n", "10.0.5.0/24"), [ip_network("10.0.0.0/16")])
 
 
