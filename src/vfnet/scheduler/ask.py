@@ -79,6 +79,19 @@ def _group_size(members: list[PciRequest], requests: Sequence[PciRequest]) -> in
     return largest
 
 
+_SINGULAR = (("vDPA devices", "vDPA device"), ("PCI devices", "PCI device"), ("VFs", "VF"),
+             ("PFs", "PF"), ("devices", "device"))  # fmt: skip
+
+
+def counted(count: int, words: str) -> str:
+    """``2 free VFs on ...`` but ``1 free VF on ...``."""
+    if count == 1:
+        for plural, singular in _SINGULAR:
+            if plural in words:
+                return f"1 free {words.replace(plural, singular, 1)}"
+    return f"{count} free {words}"
+
+
 def describe(request: PciRequest) -> str:
     """What a request asks for, as an operator would say it ("VFs on physnet 'physnet1'")."""
     spec = request.specs[0] if request.specs else {}

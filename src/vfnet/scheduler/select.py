@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from vfnet.errors import NoValidHost
 from vfnet.inventory.pools import PoolKey
 from vfnet.inventory.requests import PciRequest
-from vfnet.scheduler.ask import Ask, pools_by_request
+from vfnet.scheduler.ask import Ask, counted, pools_by_request
 from vfnet.scheduler.filters import HostFilter, default_filters
 from vfnet.scheduler.view import FleetView, HostState
 from vfnet.scheduler.weighers import HostWeigher, order, weighers_for
@@ -125,13 +125,14 @@ class Scheduler:
     def _why(self, ask: Ask, rejected: dict[str, int]) -> str:
         for need in ask.needs:
             if need.request_class.count_with(need.need) == 0:
-                return f"no host has {need.need} free {need.words}"
+                return f"no host has {counted(need.need, need.words)}"
             if need.host_count() == 0:
-                return f"no host has {need.need} free {need.words} from {need.pfs} different PFs"
+                wanted = counted(need.need, need.words)
+                return f"no host has {wanted} from {need.pfs} different PFs"
         if not rejected:
             return "no healthy host"
-        counted = "; ".join(f"{count} {reason}" for reason, count in rejected.items())
-        return f"no host fits every request: hosts rejected: {counted}"
+        reasons = "; ".join(f"{count} {reason}" for reason, count in rejected.items())
+        return f"no host fits every request: hosts rejected: {reasons}"
 
 
 def _fit(host: HostState, ask: Ask) -> tuple[RequestPlacement, ...] | None:

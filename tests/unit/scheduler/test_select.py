@@ -49,8 +49,9 @@ def test_an_unknown_policy_is_refused():
     ("requests", "reason"),
     [
         ([port("physnet9"), port("physnet9")], "no host has 2 free VFs on physnet 'physnet9'"),
-        ([port(vnic_type="direct-physical")], "no host has 1 free PFs on physnet 'physnet1'"),
-        ([port(trusted=True)], "no host has 1 free trusted VFs on physnet 'physnet1'"),
+        ([port("physnet9")], "no host has 1 free VF on physnet 'physnet9'"),
+        ([port(vnic_type="direct-physical")], "no host has 1 free PF on physnet 'physnet1'"),
+        ([port(trusted=True)], "no host has 1 free trusted VF on physnet 'physnet1'"),
         ([port(), port()] * 2, "no host has 4 free VFs on physnet 'physnet1'"),
     ],
 )
