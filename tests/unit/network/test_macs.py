@@ -1,4 +1,4 @@
-"""MACs: generated under a base with an injected random source, given ones checked and normalised."""
+"""MACs: generated under a base with an injected random source; given ones checked."""
 
 from __future__ import annotations
 
