@@ -5,5 +5,6 @@ from __future__ import annotations
 import click
 
 from vfnet.cli.commands.hosts import host
+from vfnet.cli.commands.lab import lab
 
-COMMANDS: tuple[click.Command, ...] = (host,)
+COMMANDS: tuple[click.Command, ...] = (host, lab)
