@@ -19,6 +19,12 @@ Public API (``Store``; records are frozen dataclasses from ``vfnet.store.records
     .register_host(name, *, numa_sockets=None, physnets=(), bridges=None) -> HostRecord
         idempotent; a second call updates what the host declares, never its inventory
     .get_host(name) -> HostRecord (NotFound)        .list_hosts()
+    .host_changes(since) -> (high_water, [host names])
+        hosts stamped after ``since`` by a registration, report applied, claim, release,
+        allocate or move (one global counter, so a mark never skips a change); start at -1
+    .host_facts(names=None) -> [HostFacts]  (vfnet.store.changes) per host: generation,
+        free count per PoolKey (empty pools kept), numa_sockets, bridge physnets, has_pci;
+        one query for the hosts' rows and one for their devices
 
     Inventory, devices, pools
     .report_inventory(host, report_generation, devices: Sequence[ReportedDevice])

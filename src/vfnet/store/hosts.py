@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from vfnet.errors import NotFound, StaleGeneration, ValidationError
+from vfnet.store.changes import next_seq
 from vfnet.store.records import HostRecord
 from vfnet.store.tables import hosts
 
@@ -23,13 +24,18 @@ def register(
     physnets: Iterable[str],
     bridges: Mapping[str, str] | None,
 ) -> HostRecord:
-    """Create the host, or update what it declares; its inventory is left alone."""
+    """Create the host, or update what it declares; its inventory is left alone.
+
+    Either way the host is stamped as changed: its NUMA sockets and bridges are
+    facts the scheduler weighs.
+    """
     if not name:
         raise ValidationError("name", "a host needs a name")
     declared = {
         "numa_sockets": {str(cell): socket for cell, socket in (numa_sockets or {}).items()},
         "physnets": sorted(set(physnets)),
         "bridges": dict(bridges or {}),
+        "changed_seq": next_seq(conn),
     }
     updated = conn.execute(hosts.update().where(hosts.c.name == name).values(declared))
     if updated.rowcount == 0:
@@ -68,6 +74,8 @@ def bump_generation(conn: sa.Connection, name: str, expected: int, **values: obj
 
     Placement's optimistic concurrency: whoever wrote the host since ``expected`` was
     read wins, and this writer gets StaleGeneration (its transaction rolls back).
+    Every generation bump can change free devices, so the host is stamped as changed
+    too; the stamp is taken after the compare-and-set so a loser never waits for it.
     """
     result = conn.execute(
         hosts.update()
@@ -76,6 +84,8 @@ def bump_generation(conn: sa.Connection, name: str, expected: int, **values: obj
     )
     if result.rowcount == 0:
         raise StaleGeneration(f"host {name!r} inventory changed since generation {expected}")
+    stamp = hosts.update().where(hosts.c.name == name).values(changed_seq=next_seq(conn))
+    conn.execute(stamp)
     return expected + 1
 
 

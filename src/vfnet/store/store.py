@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
 from vfnet.inventory.requests import PciRequest
-from vfnet.store import claims, devices, flavors, hosts, placements, tokens
+from vfnet.store import changes, claims, devices, flavors, hosts, placements, tokens
+from vfnet.store.changes import HostFacts
 from vfnet.store.engine import create_engine, database_url, upgrade, writer
 from vfnet.store.inventory import ClaimPlan, HostInventories
 from vfnet.store.records import (
@@ -93,6 +94,16 @@ class Store:
     def list_hosts(self) -> list[HostRecord]:
         with self._read() as conn:
             return hosts.list_all(conn)
+
+    def host_changes(self, since: int) -> tuple[int, list[str]]:
+        """The new high-water mark and the hosts whose free devices moved after ``since``."""
+        with self._read() as conn:
+            return changes.changed_since(conn, since)
+
+    def host_facts(self, names: Collection[str] | None = None) -> list[HostFacts]:
+        """Free counts per pool and the declared facts of ``names`` (None: every host)."""
+        with self._read() as conn:
+            return changes.facts(conn, names)
 
     # inventory, devices and pools
     def report_inventory(

@@ -54,6 +54,19 @@ hosts = sa.Table(
     sa.Column("bridges", sa.JSON, nullable=False),
     sa.Column("created_at", Timestamp(), nullable=False),
     sa.Column("reported_at", Timestamp(), nullable=True),
+    # Stamped from host_change_counter whenever the host's free devices or declared
+    # facts can change: a scheduler's view reloads only hosts stamped after its last look.
+    sa.Column("changed_seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Index("ix_hosts_changed_seq", "changed_seq"),
+)
+
+# One row: the last changed_seq handed out. Updating it takes a row lock held to
+# commit, so stamps become visible in the order they were handed out.
+host_change_counter = sa.Table(
+    "host_change_counter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
 )
 
 devices = sa.Table(

@@ -25,7 +25,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url):
     finally:
         store.close()
     assert names >= TABLES | {"alembic_version"}
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_the_migrated_schema_matches_the_table_declarations(store):
