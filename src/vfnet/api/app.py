@@ -7,8 +7,9 @@ from fastapi import FastAPI
 from vfnet import __version__
 from vfnet.api import errors
 from vfnet.api.auth import Access
+from vfnet.api.fleet import FleetCache
 from vfnet.api.limits import BodyLimit
-from vfnet.api.placing import Chooser, scheduler_chooser
+from vfnet.api.placing import Chooser
 from vfnet.api.routes import ROUTES
 from vfnet.api.settings import ApiSettings
 from vfnet.store import Store
@@ -21,8 +22,8 @@ def create_app(
 ) -> FastAPI:
     """An app serving ``ROUTES`` over ``store``; nothing is read from globals.
 
-    ``chooser`` picks the host for a placement; by default the scheduler over the
-    store's current pools.
+    ``chooser`` picks the host for a placement; by default the scheduler over a
+    fleet view (``app.state.fleet``) kept in step with the store's host changes.
     """
     settings = settings or ApiSettings()
     app = FastAPI(
@@ -35,7 +36,8 @@ def create_app(
     )
     app.state.store = store
     app.state.settings = settings
-    app.state.chooser = chooser or scheduler_chooser(store)
+    app.state.fleet = FleetCache(store)
+    app.state.chooser = chooser or app.state.fleet
     access: dict[tuple[str, str], Access] = {}
     for route in ROUTES:
         app.add_api_route(

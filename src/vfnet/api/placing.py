@@ -10,7 +10,7 @@ from typing import Protocol
 
 from vfnet.api.schemas.placements import PlacementIn
 from vfnet.errors import NoValidHost, StaleGeneration, ValidationError
-from vfnet.inventory.pools import PoolKey, pool_key
+from vfnet.inventory.pools import PoolKey
 from vfnet.inventory.requests import PciRequest
 from vfnet.pci.alias import Alias
 from vfnet.scheduler.requests import (
@@ -19,10 +19,7 @@ from vfnet.scheduler.requests import (
     request_for_port,
     requests_for_flavor,
 )
-from vfnet.scheduler.select import select_host
-from vfnet.scheduler.view import FleetView
 from vfnet.store import Store
-from vfnet.store.devices import is_free, selected_of
 from vfnet.store.records import ClaimRecord
 
 log = logging.getLogger(__name__)
@@ -41,10 +38,20 @@ class Wanted:
         return None if self.numa_cells is None else sorted(self.numa_cells)
 
 
-class Chooser(Protocol):
-    """Picks the host for a placement: the best first, then alternates to retry on."""
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A host to claim on, and the devices per pool the scheduler expects to take there."""
 
-    def __call__(self, wanted: Wanted) -> Sequence[str]: ...
+    host: str
+    taken: Mapping[PoolKey, int]
+
+
+class Chooser(Protocol):
+    """Picks a placement's hosts, best first then alternates; hears where the claim landed."""
+
+    def candidates(self, wanted: Wanted) -> Sequence[Candidate]: ...
+
+    def claimed(self, candidate: Candidate, generation: int) -> None: ...
 
 
 def requests_of(body: PlacementIn, store: Store, aliases: Mapping[str, Alias]) -> Wanted:
@@ -82,49 +89,20 @@ def requests_of(body: PlacementIn, store: Store, aliases: Mapping[str, Alias]) -
     return Wanted(tuple(requests), cells, body.policy)
 
 
-def place(store: Store, choose: Chooser, wanted: Wanted, attempts: int) -> ClaimRecord:
+def place(store: Store, chooser: Chooser, wanted: Wanted, attempts: int) -> ClaimRecord:
     """Claim on the chosen host; a lost race (StaleGeneration) moves on to the next host.
 
     Raises:
         NoValidHost: no host fits, or every candidate tried lost its race.
     """
     owner = str(uuid.uuid4())
-    candidates = list(choose(wanted))[:attempts]
-    for host in candidates:
+    candidates = list(chooser.candidates(wanted))[:attempts]
+    for candidate in candidates:
         try:
-            return store.claim(host, owner, wanted.requests, numa_cells=wanted.cells())
+            claim = store.claim(candidate.host, owner, wanted.requests, numa_cells=wanted.cells())
         except StaleGeneration:
-            log.info("claim on %s lost a race; trying the next candidate", host)
+            log.info("claim on %s lost a race; trying the next candidate", candidate.host)
+            continue
+        chooser.claimed(candidate, claim.generation)
+        return claim
     raise NoValidHost(f"every candidate host changed under the claim ({len(candidates)} tried)")
-
-
-def fleet_view(store: Store) -> FleetView:
-    """Free counts per pool key of every host, as the store has them now."""
-    free: dict[str, dict[PoolKey, int]] = {}
-    for record in store.list_devices():
-        pools = free.setdefault(record.host, {})
-        if is_free(record):
-            key = pool_key(selected_of(record.reported))
-            pools[key] = pools.get(key, 0) + 1
-    view = FleetView()
-    for host in store.list_hosts():
-        view.update_host(
-            host.name,
-            free.get(host.name, {}),
-            numa_sockets=dict(host.numa_sockets),
-            has_pci=host.name in free,
-            normal_physnets=host.bridges.keys(),
-        )
-    return view
-
-
-def scheduler_chooser(store: Store) -> Chooser:
-    """The scheduler's choice over a view of the store built for each placement."""
-
-    def choose(wanted: Wanted) -> list[str]:
-        chosen = select_host(
-            fleet_view(store), wanted.requests, wanted.numa_cells, policy=wanted.policy
-        )
-        return [chosen.host, *(alternate.host for alternate in chosen.alternates)]
-
-    return choose
