@@ -74,8 +74,7 @@ def bump_generation(conn: sa.Connection, name: str, expected: int, **values: obj
 
     Placement's optimistic concurrency: whoever wrote the host since ``expected`` was
     read wins, and this writer gets StaleGeneration (its transaction rolls back).
-    Every generation bump can change free devices, so the host is stamped as changed
-    too; the stamp is taken after the compare-and-set so a loser never waits for it.
+    The caller stamps the host (``stamp_changed``) as the transaction's last write.
     """
     result = conn.execute(
         hosts.update()
@@ -84,9 +83,16 @@ def bump_generation(conn: sa.Connection, name: str, expected: int, **values: obj
     )
     if result.rowcount == 0:
         raise StaleGeneration(f"host {name!r} inventory changed since generation {expected}")
-    stamp = hosts.update().where(hosts.c.name == name).values(changed_seq=next_seq(conn))
-    conn.execute(stamp)
     return expected + 1
+
+
+def stamp_changed(conn: sa.Connection, name: str) -> None:
+    """Mark the host's free devices as changed, for schedulers' views to reload it.
+
+    Taken last in a writer's transaction: the counter row stays locked until commit,
+    so the later the stamp, the shorter writers of other hosts queue behind it.
+    """
+    conn.execute(hosts.update().where(hosts.c.name == name).values(changed_seq=next_seq(conn)))
 
 
 def note_report(

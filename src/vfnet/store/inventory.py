@@ -220,6 +220,7 @@ class HostInventories:
             # Claim rows first: a released device that vanished goes with its claim row.
             extra(conn)
             devices.write_changes(conn, loaded.host, before, after, loaded.reasons)
+            hosts.stamp_changed(conn, loaded.host)
         loaded.generation = generation
         if touched is None:
             loaded.before = {item.address: item for item in after}
