@@ -120,9 +120,8 @@ class Layout:
             if slot in done and item.pending is not None:
                 current = replace(current, selected=item.pending, pending=None)
             tracked.append(current)
-        layout = Layout(tracked)
-        layout.owned = self.owned
-        return layout
+        # Slots shift when a vanished device goes, so owners are rebuilt from the statuses.
+        return Layout(tracked)
 
 
 class Journal:
