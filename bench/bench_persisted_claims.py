@@ -17,16 +17,12 @@ import argparse
 import json
 import os
 import random
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import sqlalchemy as sa
+from databases import DEFAULT_POSTGRES, postgres_reachable, postgres_url, sqlite_url
 
 from vfnet.errors import InsufficientDevices, StaleGeneration
 from vfnet.inventory.requests import PciRequest
@@ -36,7 +32,6 @@ from vfnet.store import ReportedDevice, Store
 
 PFS = 4
 VFS_PER_PF = 64
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def host_report() -> list[ReportedDevice]:
@@ -168,37 +163,6 @@ def check(store: Store, clients: list[Client], hosts_count: int) -> dict[str, ob
         "lost_devices": lost,
         "ok": handed_twice == 0 and lost == 0 and free == 0,
     }
-
-
-@contextmanager
-def sqlite_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
-
-
-@contextmanager
-def postgres_url(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
-def postgres_reachable(url: str) -> bool:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
-    finally:
-        engine.dispose()
 
 
 def main() -> None:
