@@ -136,3 +136,120 @@ placements = sa.Table(
     sa.Column("request", sa.JSON, nullable=False),
     sa.Column("created_at", Timestamp(), nullable=False),
 )
+
+# Networking. Addresses in the IPAM tables are also kept as fixed-width hex keys
+# (``ipam.key``) so that text order is numeric order for IPv4 and IPv6 alike.
+
+qos_policies = sa.Table(
+    "qos_policies",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("shared", sa.Boolean, nullable=False),
+    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+)
+
+networks = sa.Table(
+    "networks",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("network_type", sa.String(16), nullable=False),
+    sa.Column("physical_network", sa.String(255), nullable=True),
+    sa.Column("segmentation_id", sa.BigInteger, nullable=True),
+    # What two networks may not share (one VLAN id per physnet, one flat network per
+    # physnet, one overlay id); NULL for a segment that reserves nothing.
+    sa.Column("segment_key", sa.String(600), nullable=True),
+    sa.Column("admin_state_up", sa.Boolean, nullable=False),
+    sa.Column("shared", sa.Boolean, nullable=False),
+    # No cascade: a policy in use cannot be deleted.
+    sa.Column("qos_policy_id", sa.String(36), sa.ForeignKey("qos_policies.id"), nullable=True),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.UniqueConstraint("segment_key", name="uq_networks_segment_key"),
+    sa.Index("ix_networks_project_id", "project_id"),
+)
+
+subnets = sa.Table(
+    "subnets",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column(
+        "network_id",
+        sa.String(36),
+        sa.ForeignKey("networks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("cidr", sa.String(64), nullable=False),
+    sa.Column("ip_version", sa.Integer, nullable=False),
+    sa.Column("gateway_ip", sa.String(64), nullable=True),
+    sa.Column("allocation_pools", sa.JSON, nullable=False),  # [[first, last], ...]
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Index("ix_subnets_network_id", "network_id"),
+)
+
+# Neutron's old availability ranges: the free part of a subnet's pools as inclusive
+# spans. A port takes the lowest span's first address, so an allocation never reads
+# the addresses already in use.
+ip_free_ranges = sa.Table(
+    "ip_free_ranges",
+    metadata,
+    sa.Column(
+        "subnet_id",
+        sa.String(36),
+        sa.ForeignKey("subnets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("first_key", sa.String(32), primary_key=True),
+    sa.Column("last_key", sa.String(32), nullable=False),
+)
+
+ports = sa.Table(
+    "ports",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    # No cascade: a network with ports cannot be deleted.
+    sa.Column("network_id", sa.String(36), sa.ForeignKey("networks.id"), nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=True),
+    sa.Column("mac_address", sa.String(17), nullable=False),
+    sa.Column("vnic_type", sa.String(32), nullable=False),
+    sa.Column("admin_state_up", sa.Boolean, nullable=False),
+    sa.Column("port_security_enabled", sa.Boolean, nullable=False),
+    sa.Column("propagate_uplink_status", sa.Boolean, nullable=False),
+    sa.Column("profile", sa.JSON, nullable=False),
+    # A mirror whose target goes away stops mirroring.
+    sa.Column(
+        "mirror_to", sa.String(36), sa.ForeignKey("ports.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("qos_policy_id", sa.String(36), sa.ForeignKey("qos_policies.id"), nullable=True),
+    sa.Column("device_id", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("vif_type", sa.String(32), nullable=False),
+    sa.Column("vif_details", sa.JSON, nullable=False),
+    sa.Column("failure_reason", sa.Text, nullable=True),
+    # The claim owner holding the port's device while it is bound.
+    sa.Column("claim_owner", sa.String(255), nullable=True),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.UniqueConstraint("network_id", "mac_address", name="uq_ports_network_mac"),
+    sa.Index("ix_ports_host", "host"),
+    sa.Index("ix_ports_project_id", "project_id"),
+)
+
+# One row per fixed IP: the primary key makes one address on two ports impossible.
+ip_allocations = sa.Table(
+    "ip_allocations",
+    metadata,
+    # No cascade: a subnet with addresses in use cannot be deleted.
+    sa.Column("subnet_id", sa.String(36), sa.ForeignKey("subnets.id"), primary_key=True),
+    sa.Column("ip_address", sa.String(64), primary_key=True),
+    sa.Column(
+        "port_id", sa.String(36), sa.ForeignKey("ports.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Index("ix_ip_allocations_port_id", "port_id"),
+)
