@@ -1,0 +1,161 @@
+"""Handles on one network namespace for the software eswitch: rtnetlink, nftables and tc.
+
+Sockets keep the namespace they were born in, so each handle is opened once with this
+thread switched into the namespace and used from anywhere afterwards: no process per
+command. nftables goes through libnftables (what ``nft`` itself links), in process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from vfnet.errors import DriverError
+
+CLONE_NEWNET = 0x40000000
+NETNS_RUN_DIR = "/run/netns"
+_NFT_OUTPUT_JSON = 1 << 4
+
+__all__ = ["NetlinkError", "Netns", "Nft", "create_netns", "delete_netns", "netns_exists"]
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def netns_exists(name: str) -> bool:
+    return os.path.exists(os.path.join(NETNS_RUN_DIR, name))
+
+
+def create_netns(name: str) -> None:
+    """A named namespace as ``ip netns add`` makes it (bind mount under /run/netns)."""
+    _run(["ip", "netns", "add", name])
+
+
+def delete_netns(name: str) -> None:
+    """Unmounts the namespace; the kernel frees its links asynchronously afterwards."""
+    if netns_exists(name):
+        _run(["ip", "netns", "delete", name])
+
+
+def _run(argv: list[str], stdin: str | None = None) -> None:
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise DriverError(f"{' '.join(argv[:4])}: {done.stderr.strip() or done.returncode}")
+
+
+@contextlib.contextmanager
+def _inside(name: str) -> Iterator[None]:
+    """This thread inside namespace ``name`` for the duration, then back where it was."""
+    path = os.path.join(NETNS_RUN_DIR, name)
+    try:
+        target = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise DriverError(f"network namespace {name!r} is not there") from None
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    libc = _libc()
+    try:
+        if libc.setns(target, CLONE_NEWNET) != 0:
+            raise DriverError(f"setns {name!r}: {os.strerror(ctypes.get_errno())}")
+        yield
+    finally:
+        libc.setns(own, CLONE_NEWNET)
+        os.close(own)
+        os.close(target)
+
+
+class Nft:
+    """A libnftables context whose netlink socket lives in one namespace."""
+
+    def __init__(self) -> None:
+        path = ctypes.util.find_library("nftables") or "libnftables.so.1"
+        lib = ctypes.CDLL(path)
+        lib.nft_ctx_new.restype = ctypes.c_void_p
+        lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
+        lib.nft_ctx_free.argtypes = [ctypes.c_void_p]
+        for fn in ("nft_ctx_buffer_output", "nft_ctx_buffer_error"):
+            getattr(lib, fn).argtypes = [ctypes.c_void_p]
+        for fn in ("nft_ctx_get_output_buffer", "nft_ctx_get_error_buffer"):
+            getattr(lib, fn).argtypes = [ctypes.c_void_p]
+            getattr(lib, fn).restype = ctypes.c_char_p
+        lib.nft_ctx_output_set_flags.argtypes = [ctypes.c_void_p, ctypes.c_uint]
+        lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        self._lib = lib
+        self._ctx = lib.nft_ctx_new(0)
+        lib.nft_ctx_buffer_output(self._ctx)
+        lib.nft_ctx_buffer_error(self._ctx)
+        self.run("list tables")  # opens the netlink socket here, in this namespace
+
+    def run(self, script: str) -> str:
+        """Runs a whole script as one transaction (all or nothing), as ``nft -f -`` does."""
+        lib = self._lib
+        lib.nft_ctx_output_set_flags(self._ctx, 0)
+        if lib.nft_run_cmd_from_buffer(self._ctx, script.encode()) != 0:
+            error = (lib.nft_ctx_get_error_buffer(self._ctx) or b"").decode().strip()
+            raise DriverError(f"nft: {error}")
+        return (lib.nft_ctx_get_output_buffer(self._ctx) or b"").decode()
+
+    def list_json(self, what: str) -> list[dict[str, Any]]:
+        """``nft -j list <what>``: the ``nftables`` array of objects."""
+        lib = self._lib
+        lib.nft_ctx_output_set_flags(self._ctx, _NFT_OUTPUT_JSON)
+        try:
+            if lib.nft_run_cmd_from_buffer(self._ctx, f"list {what}".encode()) != 0:
+                error = (lib.nft_ctx_get_error_buffer(self._ctx) or b"").decode().strip()
+                raise DriverError(f"nft list {what}: {error}")
+            output = (lib.nft_ctx_get_output_buffer(self._ctx) or b"{}").decode()
+        finally:
+            lib.nft_ctx_output_set_flags(self._ctx, 0)
+        items: list[dict[str, Any]] = json.loads(output).get("nftables", [])
+        return items
+
+    def close(self) -> None:
+        if self._ctx:
+            self._lib.nft_ctx_free(self._ctx)
+            self._ctx = None
+
+
+class Netns:
+    """rtnetlink and nftables handles on one named namespace, and tc for what they lack."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        with _inside(name):
+            self.ipr = IPRoute()
+            self.ipr.get_links(0)  # the socket is made lazily: make it now, in here
+            self.nft = Nft()
+
+    def index(self, ifname: str) -> int | None:
+        found = self.ipr.link_lookup(ifname=ifname)
+        return found[0] if found else None
+
+    def tc_batch(self, commands: list[str]) -> None:
+        """Runs ``tc`` commands in one process: for the actions pyroute2 cannot encode."""
+        _run(["tc", "-n", self.name, "-force", "-batch", "-"], stdin="\n".join(commands) + "\n")
+
+    def close(self) -> None:
+        self.ipr.close()
+        self.nft.close()
+
+
+def ignoring(*codes: int) -> contextlib.AbstractContextManager[None]:
+    """Suppresses a netlink error with one of ``codes`` (ENOENT on a delete, EEXIST...)."""
+    return _Ignoring(codes)
+
+
+class _Ignoring(contextlib.AbstractContextManager[None]):
+    def __init__(self, codes: tuple[int, ...]) -> None:
+        self._codes = codes or (errno.ENOENT, errno.ENODEV)
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> bool:
+        return isinstance(error, NetlinkError) and error.code in self._codes
