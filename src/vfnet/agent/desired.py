@@ -1,0 +1,266 @@
+"""The desired state of one host, as the server publishes it and the agent reconciles to it.
+
+The JSON document (``GET`` of a host's desired state) is::
+
+    {
+      "host": "compute-1",
+      "generation": 42,                     # bumped on every change to this document
+      "devices": {                          # claimed VFs, by PCI address
+        "0000:3b:02.1": {
+          "owner": "instance:6f1c...",      # who holds the claim (instance or CNI sandbox)
+          "claim_generation": 7,            # the device's claim counter at this claim
+          "port_id": "0b7e...",
+          "mac": "fa:16:3e:12:34:56",       # unicast, not all zeros
+          "vlan": 100, "qos": 0, "vlan_proto": "802.1Q",   # 0-4094, 0-7, 802.1Q|802.1ad
+          "spoofchk": true, "trust": false,
+          "min_tx_rate": 0, "max_tx_rate": 10,             # Mbps, 0: none
+          "link_state": "auto",             # auto | enable | disable
+          "mtu": 1500,                      # null: leave the netdev's MTU alone
+          "attach": {"kind": "netns", "name": "cni-5d2a", "ifname": "net1"}
+        }
+      },
+      "released": {                         # VFs to reset, with the claim generation
+        "0000:3b:02.2": 6                   # they were released at
+      }
+    }
+
+``attach`` is ``{"kind": "host"}`` (the VF netdev stays in the host namespace),
+``{"kind": "netns", "name": <namespace>, "ifname": <name inside, or null>}`` or
+``{"kind": "libvirt", "name": <domain>}``. Every object refuses unknown keys and every
+value is checked before the agent acts; a bad one raises ``ValidationError`` whose field
+is a path such as ``devices[0000:3b:02.1].mac``.
+
+A device is either claimed or released, never both. The agent echoes ``claim_generation``
+in its reports, so the server can drop a report about a claim that has since moved on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as SchemaError
+
+from vfnet.errors import InvalidPciAddress, ValidationError
+from vfnet.network.macs import normalise_mac
+from vfnet.network.vf_settings import LinkState, VfSettings
+from vfnet.pci.address import PciAddress
+
+__all__ = ["AttachKind", "Attachment", "ClaimedVf", "DesiredState", "parse_desired"]
+
+VLAN_PROTOCOLS = ("802.1Q", "802.1ad")
+MAX_VLAN = 4094  # 4095 is reserved by 802.1Q
+MAX_QOS = 7  # the 3-bit priority code point
+MAX_RATE = 2**32 - 1  # IFLA_VF_RATE carries u32 Mbps
+MTU_RANGE = (68, 65535)  # the kernel's ETH_MIN_MTU up to IP's limit
+
+
+class AttachKind(StrEnum):
+    HOST = "host"
+    NETNS = "netns"
+    LIBVIRT = "libvirt"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Where a claimed VF goes: the host, a network namespace, or a libvirt domain."""
+
+    kind: AttachKind = AttachKind.HOST
+    name: str | None = None  # namespace or domain name
+    ifname: str | None = None  # the VF netdev's name inside a namespace
+
+
+HOST = Attachment()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedVf:
+    """One claimed VF: whose it is, at which claim generation, and what it must hold."""
+
+    address: PciAddress
+    owner: str
+    claim_generation: int
+    port_id: str
+    settings: VfSettings
+    mtu: int | None = None
+    attach: Attachment = HOST
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    host: str
+    generation: int
+    claimed: Mapping[PciAddress, ClaimedVf] = field(default_factory=dict)
+    released: Mapping[PciAddress, int] = field(default_factory=dict)  # -> claim generation
+
+    def to_json(self) -> dict[str, Any]:
+        """The document :func:`parse_desired` reads, with every key spelled out."""
+        return {
+            "host": self.host,
+            "generation": self.generation,
+            "devices": {str(a): _claimed_json(vf) for a, vf in self.claimed.items()},
+            "released": {str(a): generation for a, generation in self.released.items()},
+        }
+
+
+# The wire schema: types and unknown keys; values are checked on conversion below,
+# where the error can name the device by its PCI address.
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _HostAttach(_Wire):
+    kind: Literal["host"]
+
+
+class _NetnsAttach(_Wire):
+    kind: Literal["netns"]
+    name: str = Field(min_length=1, max_length=255)
+    ifname: str | None = Field(default=None, min_length=1, max_length=15)  # IFNAMSIZ - 1
+
+
+class _LibvirtAttach(_Wire):
+    kind: Literal["libvirt"]
+    name: str = Field(min_length=1, max_length=255)
+
+
+class _Device(_Wire):
+    owner: str = Field(min_length=1)
+    claim_generation: int = Field(ge=0)
+    port_id: str = Field(min_length=1)
+    mac: str
+    vlan: int
+    qos: int
+    vlan_proto: str
+    spoofchk: bool
+    trust: bool
+    min_tx_rate: int
+    max_tx_rate: int
+    link_state: str
+    mtu: int | None
+    attach: Annotated[_HostAttach | _NetnsAttach | _LibvirtAttach, Field(discriminator="kind")]
+
+
+class _Desired(_Wire):
+    host: str = Field(min_length=1)
+    generation: int = Field(ge=0)
+    devices: dict[str, _Device]
+    released: dict[str, Annotated[int, Field(ge=0)]]
+
+
+def parse_desired(document: object) -> DesiredState:
+    """The desired state in ``document`` (decoded JSON), every value checked.
+
+    Raises:
+        ValidationError: naming the first bad field by its path and saying why.
+    """
+    try:
+        wire = _Desired.model_validate(document)
+    except SchemaError as error:
+        first = error.errors()[0]
+        raise ValidationError(_path(first["loc"]), first["msg"]) from None
+    claimed = {}
+    for key, device in wire.devices.items():
+        address = _address("devices", key)
+        claimed[address] = _claimed(address, f"devices[{key}]", device)
+    released = {}
+    for key, generation in wire.released.items():
+        address = _address("released", key)
+        if address in claimed:
+            raise ValidationError(f"released[{key}]", "is also claimed in devices")
+        released[address] = generation
+    return DesiredState(wire.host, wire.generation, claimed, released)
+
+
+def _claimed(address: PciAddress, where: str, device: _Device) -> ClaimedVf:
+    settings = VfSettings(
+        mac=normalise_mac(device.mac, f"{where}.mac"),
+        vlan=_within(f"{where}.vlan", device.vlan, 0, MAX_VLAN),
+        qos=_within(f"{where}.qos", device.qos, 0, MAX_QOS),
+        vlan_proto=_one_of(f"{where}.vlan_proto", device.vlan_proto, VLAN_PROTOCOLS),
+        spoofchk=device.spoofchk,
+        trust=device.trust,
+        min_tx_rate=_within(f"{where}.min_tx_rate", device.min_tx_rate, 0, MAX_RATE),
+        max_tx_rate=_within(f"{where}.max_tx_rate", device.max_tx_rate, 0, MAX_RATE),
+        link_state=LinkState(_one_of(f"{where}.link_state", device.link_state, tuple(LinkState))),
+    )
+    if settings.max_tx_rate and settings.min_tx_rate > settings.max_tx_rate:
+        raise ValidationError(
+            f"{where}.min_tx_rate",
+            f"{settings.min_tx_rate} Mbps is above max_tx_rate {settings.max_tx_rate} Mbps",
+        )
+    mtu = None if device.mtu is None else _within(f"{where}.mtu", device.mtu, *MTU_RANGE)
+    attach = Attachment(
+        AttachKind(device.attach.kind),
+        getattr(device.attach, "name", None),
+        getattr(device.attach, "ifname", None),
+    )
+    return ClaimedVf(
+        address, device.owner, device.claim_generation, device.port_id, settings, mtu, attach
+    )
+
+
+def _address(section: str, key: str) -> PciAddress:
+    try:
+        return PciAddress.parse(key)
+    except InvalidPciAddress as error:
+        raise ValidationError(f"{section}[{key}]", error.reason) from None
+
+
+def _within(where: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        reason = f"{value} is outside {low}-{high}"
+        if where.endswith(".vlan") and value == MAX_VLAN + 1:
+            reason += " (4095 is reserved by 802.1Q)"
+        elif value < 0:
+            reason = f"{value} is negative"
+        raise ValidationError(where, reason)
+    return value
+
+
+def _one_of(where: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValidationError(where, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """``("devices", "0000:3b:02.1", "mac")`` as ``devices[0000:3b:02.1].mac``."""
+    text = ""
+    for index, part in enumerate(loc):
+        after_mapping = index > 0 and loc[index - 1] in ("devices", "released")
+        if after_mapping:
+            text += f"[{part}]"
+        elif isinstance(part, str) and part in ("host", "netns", "libvirt") and index > 0:
+            continue  # the union's tag pydantic adds to a location, not a key
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "desired state"
+
+
+def _claimed_json(vf: ClaimedVf) -> dict[str, Any]:
+    s = vf.settings
+    attach: dict[str, Any] = {"kind": vf.attach.kind.value}
+    if vf.attach.kind is not AttachKind.HOST:
+        attach["name"] = vf.attach.name
+    if vf.attach.kind is AttachKind.NETNS:
+        attach["ifname"] = vf.attach.ifname
+    return {
+        "owner": vf.owner,
+        "claim_generation": vf.claim_generation,
+        "port_id": vf.port_id,
+        "mac": s.mac,
+        "vlan": s.vlan,
+        "qos": s.qos,
+        "vlan_proto": s.vlan_proto,
+        "spoofchk": s.spoofchk,
+        "trust": s.trust,
+        "min_tx_rate": s.min_tx_rate,
+        "max_tx_rate": s.max_tx_rate,
+        "link_state": s.link_state.value,
+        "mtu": vf.mtu,
+        "attach": attach,
+    }
