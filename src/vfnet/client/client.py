@@ -173,3 +173,69 @@ class Client:
 
     def delete_placement(self, instance_id: str) -> None:
         self._call("DELETE", f"/v1/placements/{instance_id}")
+
+    # networks
+    def create_network(self, body: Mapping[str, Any]) -> Json:
+        """``body`` as the API takes it: ``name``, ``provider:network_type``, ..."""
+        return self._send("POST", "/v1/networks", body)
+
+    def list_networks(self) -> list[Json]:
+        return list(self._get("/v1/networks")["networks"])
+
+    def get_network(self, network_id: str) -> Json:
+        return self._get(f"/v1/networks/{network_id}")
+
+    def update_network(self, network_id: str, body: Mapping[str, Any]) -> Json:
+        return self._send("PUT", f"/v1/networks/{network_id}", body)
+
+    def delete_network(self, network_id: str) -> None:
+        self._call("DELETE", f"/v1/networks/{network_id}")
+
+    # subnets
+    def create_subnet(self, body: Mapping[str, Any]) -> Json:
+        return self._send("POST", "/v1/subnets", body)
+
+    def list_subnets(self, network_id: str | None = None) -> list[Json]:
+        return list(self._get("/v1/subnets", network_id=network_id)["subnets"])
+
+    def get_subnet(self, subnet_id: str) -> Json:
+        return self._get(f"/v1/subnets/{subnet_id}")
+
+    def update_subnet(self, subnet_id: str, body: Mapping[str, Any]) -> Json:
+        return self._send("PUT", f"/v1/subnets/{subnet_id}", body)
+
+    def delete_subnet(self, subnet_id: str) -> None:
+        self._call("DELETE", f"/v1/subnets/{subnet_id}")
+
+    # ports
+    def create_port(self, body: Mapping[str, Any]) -> Json:
+        return self._send("POST", "/v1/ports", body)
+
+    def list_ports(self, network_id: str | None = None, host: str | None = None) -> list[Json]:
+        return list(self._get("/v1/ports", network_id=network_id, host=host)["ports"])
+
+    def get_port(self, port_id: str) -> Json:
+        return self._get(f"/v1/ports/{port_id}")
+
+    def update_port(self, port_id: str, body: Mapping[str, Any]) -> Json:
+        """``{"binding:host_id": "host-1"}`` binds the port there; ``None`` unbinds it."""
+        return self._send("PUT", f"/v1/ports/{port_id}", body)
+
+    def delete_port(self, port_id: str) -> None:
+        self._call("DELETE", f"/v1/ports/{port_id}")
+
+    # QoS policies
+    def create_qos_policy(self, body: Mapping[str, Any]) -> Json:
+        return self._send("POST", "/v1/qos-policies", body)
+
+    def list_qos_policies(self) -> list[Json]:
+        return list(self._get("/v1/qos-policies")["qos_policies"])
+
+    def get_qos_policy(self, policy_id: str) -> Json:
+        return self._get(f"/v1/qos-policies/{policy_id}")
+
+    def update_qos_policy(self, policy_id: str, body: Mapping[str, Any]) -> Json:
+        return self._send("PUT", f"/v1/qos-policies/{policy_id}", body)
+
+    def delete_qos_policy(self, policy_id: str) -> None:
+        self._call("DELETE", f"/v1/qos-policies/{policy_id}")
