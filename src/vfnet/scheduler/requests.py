@@ -8,6 +8,7 @@ from typing import Protocol
 
 from vfnet.errors import ValidationError
 from vfnet.inventory.requests import NumaPolicy, PciRequest
+from vfnet.network.vnic_types import VnicType, parse_vnic_type
 from vfnet.pci.devices import DeviceType
 
 ALIAS_SPEC = "pci_passthrough:alias"
@@ -17,13 +18,14 @@ PORT_NUMA_FIELD = "numa_affinity_policy"
 
 # vnic_type -> what the one-device spec adds to the physnet (None: not an SR-IOV port).
 # VF kinds carry no dev_type: matching drops PF and vDPA pools unless they are asked for.
-_VNIC_SPECS: Mapping[str, Mapping[str, str] | None] = {
-    "normal": None,
-    "direct": {"remote_managed": "False"},
-    "macvtap": {"remote_managed": "False"},
-    "direct-physical": {"remote_managed": "False", "dev_type": DeviceType.PF.value},
-    "vdpa": {"remote_managed": "False", "dev_type": DeviceType.VDPA.value},
-    "remote-managed": {"remote_managed": "True"},
+# Exactly the vnic types ports accept (``vfnet.network.vnic_types``): the others are
+# refused with the same reason a port gets.
+_VNIC_SPECS: Mapping[VnicType, Mapping[str, str] | None] = {
+    VnicType.NORMAL: None,
+    VnicType.DIRECT: {"remote_managed": "False"},
+    VnicType.MACVTAP: {"remote_managed": "False"},
+    VnicType.DIRECT_PHYSICAL: {"remote_managed": "False", "dev_type": DeviceType.PF.value},
+    VnicType.VDPA: {"remote_managed": "False", "dev_type": DeviceType.VDPA.value},
 }
 
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1", "y", "t"})
@@ -49,29 +51,22 @@ def request_for_port(
     physical_network: str | None,
     *,
     trusted: bool | str | None = None,
-    remote_managed: bool = False,
     numa_policy: NumaPolicy | str | None = None,
     pf_group: str | None = None,
     default_numa_policy: NumaPolicy | None = None,
 ) -> PciRequest | None:
     """The one-device request a port needs, or ``None`` for a ``normal`` (non SR-IOV) port.
 
+    A vnic type ports refuse (``remote-managed``, ``virtio-forwarder``, ...) is refused
+    here too, with the same reason.
+
     ``numa_policy`` is the port's own policy; when unset, ``default_numa_policy`` (the
     flavor/image policy, see :func:`instance_numa_policy`) applies: port > flavor/image.
     """
-    if vnic_type not in _VNIC_SPECS:
-        allowed = ", ".join(_VNIC_SPECS)
-        raise ValidationError(
-            "binding:vnic_type", f"unknown vnic_type {vnic_type!r}; use {allowed}"
-        )
-    extra = _VNIC_SPECS[vnic_type]
+    extra = _VNIC_SPECS[parse_vnic_type(vnic_type)]
     if extra is None:
         return None
     spec: dict[str, str | None] = {"physical_network": physical_network, **extra}
-    if remote_managed:
-        if vnic_type == "direct-physical":
-            raise ValidationError("binding:vnic_type", "a remote-managed port cannot use a PF")
-        spec["remote_managed"] = "True"
     if trusted is not None:
         spec["trusted"] = "True" if _parse_bool("binding:profile.trusted", trusted) else "False"
     policy = _parse_policy(numa_policy, PORT_NUMA_FIELD)

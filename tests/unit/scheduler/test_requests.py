@@ -47,7 +47,6 @@ ALIASES = {
             {"physical_network": "physnet1", "remote_managed": "False", "dev_type": "type-PF"},
         ),
         ("vdpa", {"physical_network": "physnet1", "remote_managed": "False", "dev_type": "vdpa"}),
-        ("remote-managed", {"physical_network": "physnet1", "remote_managed": "True"}),
     ],
 )
 def test_an_sriov_port_asks_for_one_device_of_its_kind(vnic_type, expected_spec):
@@ -88,14 +87,15 @@ def test_a_trusted_value_that_is_not_a_boolean_is_refused():
         request_for_port("p", "direct", "physnet1", trusted="maybe")
 
 
-def test_a_remote_managed_direct_port_asks_for_remote_managed_vfs():
-    request = request_for_port("p", "direct", "physnet1", remote_managed=True)
-    assert request is not None and request.specs[0]["remote_managed"] == "True"
-
-
-def test_a_remote_managed_port_cannot_ask_for_a_pf():
-    with pytest.raises(ValidationError):
-        request_for_port("p", "direct-physical", "physnet1", remote_managed=True)
+@pytest.mark.parametrize(
+    ("vnic_type", "words"),
+    [("remote-managed", "DPU"), ("virtio-forwarder", "vhost-user"), ("baremetal", "Ironic")],
+)
+def test_a_vnic_type_ports_refuse_is_refused_with_the_same_reason(vnic_type, words):
+    with pytest.raises(ValidationError) as caught:
+        request_for_port("p", vnic_type, "physnet1")
+    assert caught.value.field == "binding:vnic_type"
+    assert words in caught.value.reason
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from pydantic import Field
 from vfnet.api.schemas.base import FromText, Name, RequestBody, ResponseBody
 from vfnet.inventory.requests import NumaPolicy
 
-VnicType = Literal["direct", "macvtap", "direct-physical", "vdpa", "remote-managed", "normal"]
+# The vnic types ports accept (vfnet.network.vnic_types), so a placement asks for no other.
+VnicType = Literal["direct", "macvtap", "direct-physical", "vdpa", "normal"]
 GroupName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
