@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,28 +10,10 @@ import click
 
 from vfnet import __version__
 from vfnet.cli.commands import COMMANDS
+from vfnet.cli.failures import BadInput, CommandFailed
 from vfnet.errors import ConfigError, InvalidPciAddress, ValidationError, VfnetError
 
-# Exit codes: click's own for usage (2); the same for a bad config or value the user
-# can fix by changing what they typed; 1 for everything that went wrong on the way.
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 _USAGE_ERRORS = (ConfigError, InvalidPciAddress, ValidationError)
-
-
-class CommandFailed(click.ClickException):
-    """A domain error shown as one line on stderr."""
-
-    exit_code = EXIT_FAILURE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
-
-
-class BadInput(CommandFailed):
-    """A bad config file or value: the user fixes what they gave, as for a usage error."""
-
-    exit_code = EXIT_USAGE
 
 
 class VfnetGroup(click.Group):

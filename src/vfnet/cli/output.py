@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+
+import click
 
 EMPTY = "-"
 
@@ -34,7 +36,9 @@ def cell(value: object) -> str:
     if isinstance(value, Mapping):
         return ",".join(f"{k}={cell(v)}" for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(cell(v) for v in value)
+        # Pairs inside an item are comma-joined, so items of pairs need a stronger mark.
+        joiner = "; " if any(isinstance(v, Mapping) for v in value) else ","
+        return joiner.join(cell(v) for v in value)
     return str(value)
 
 
@@ -47,6 +51,29 @@ def render_table(rows: Sequence[Mapping[str, object]], columns: Sequence[Column 
     return "\n".join(
         "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
+    )
+
+
+def render_fields(obj: Mapping[str, object]) -> str:
+    """One object as a FIELD/VALUE table, fields in name order (as the openstack client)."""
+    rows = [{"field": key, "value": obj[key]} for key in sorted(obj)]
+    return render_table(rows, (Column("field", "FIELD"), Column("value", "VALUE")))
+
+
+def echo_object(obj: Mapping[str, object], as_json: bool) -> None:
+    """Print one API object: its fields as a table, or its JSON as the API gave it."""
+    click.echo(render_json(obj) if as_json else render_fields(obj))
+
+
+def echo_rows(
+    objects: Sequence[Mapping[str, object]],
+    columns: Sequence[Column | str],
+    as_json: bool,
+    row: Callable[[Mapping[str, object]], Mapping[str, object]] = dict,
+) -> None:
+    """Print API objects: a table of ``row(obj)`` under ``columns``, or the objects as JSON."""
+    click.echo(
+        render_json(list(objects)) if as_json else render_table([row(o) for o in objects], columns)
     )
 
 

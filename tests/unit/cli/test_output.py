@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vfnet.cli.output import Column, cell, render_json, render_table
+from vfnet.cli.output import Column, cell, render_fields, render_json, render_table
 from vfnet.pci.address import PciAddress
 
 
@@ -32,6 +32,13 @@ class Colour(enum.Enum):
             "physical_network=physnet1,trusted=yes",
         ),
         (["a", "b"], "a,b"),
+        (
+            [
+                {"subnet_id": "s1", "ip_address": "192.0.2.2"},
+                {"subnet_id": "s6", "ip_address": "::2"},
+            ],
+            "subnet_id=s1,ip_address=192.0.2.2; subnet_id=s6,ip_address=::2",
+        ),
         (PciAddress(0, 0x3B, 2, 1), "0000:3b:02.1"),
     ],
 )
@@ -56,3 +63,14 @@ def test_json_has_sorted_keys_and_plain_values() -> None:
     text = render_json({"b": PciAddress(0, 1, 0, 0), "a": Colour.RED, "c": Path("/sys")})
     assert text.splitlines()[1] == '  "a": "red",'
     assert json.loads(text) == {"a": "red", "b": "0000:01:00.0", "c": "/sys"}
+
+
+def test_one_object_shows_as_field_and_value_rows_in_name_order() -> None:
+    network = {"name": "net1", "provider:segmentation_id": 100, "id": "6f1c", "subnets": []}
+    assert render_fields(network).splitlines() == [
+        "FIELD                     VALUE",
+        "id                        6f1c",
+        "name                      net1",
+        "provider:segmentation_id  100",
+        "subnets                   -",
+    ]
