@@ -1,0 +1,238 @@
+"""The VF driver of an emulated host: its VF table lives in its software switch's kernel state.
+
+Where each attribute is kept, and so read back from:
+
+- mac: nft set ``vf_mac`` (representor . MAC), also put on the VF netdev while it is
+  still in the host namespace; vlan: the segment bridge the representor is a port of;
+  spoofchk: nft set ``spoofchk_on``; link_state: the representor's admin state, with
+  nft set ``link_auto`` marking the VFs that follow the PF's carrier; max_tx_rate: the
+  tbf on the VF's ifb.
+- what no bridge port holds, also in nft sets of the same table: trust (``trust_on``)
+  and the VLAN priority (``vlan_qos``), so that it all goes when the namespace goes.
+- refused, as by a NIC that cannot do them: min_tx_rate (no guaranteed rates) and
+  vlan_proto 802.1ad (no QinQ; there are no tags at all, each VLAN is its own bridge).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from vfnet.agent.drivers import eswitch_names as names
+from vfnet.agent.drivers import eswitch_tc as tc
+from vfnet.agent.drivers.base import APPLY_ORDER, Refusal, VfAttr, VfSettings
+from vfnet.agent.drivers.eswitch_kernel import NETNS_RUN_DIR, Netns
+from vfnet.agent.drivers.eswitch_topology import IFF_UP, HostSwitch, PfPorts, Segments
+from vfnet.errors import DriverError
+from vfnet.network.vf_settings import ZERO_MAC, LinkState
+
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+_SETS = ("spoofchk_on", "trust_on", "link_auto", "vf_mac", "vlan_qos")
+
+__all__ = ["EswitchDriver"]
+
+
+class _Pass:
+    """One apply() call: the host's handles, the nft lines it gathers, sets read once."""
+
+    def __init__(self, driver: EswitchDriver, pf: PfPorts, vf: int) -> None:
+        self.host = driver.host()
+        self.segments = Segments(driver.switch, self.host, driver.fabric)
+        self.pf = pf
+        self.vf = vf
+        self.rep = names.representor(pf.pf, vf)
+        self.nft: list[str] = []
+        self._sets: dict[str, dict[str, Any]] | None = None
+        index = self.host.index(self.rep)
+        if self.host.index(pf.pf) is None or index is None:
+            raise DriverError(f"VF {vf} of PF {pf.pf} is not on the switch")
+        self.rep_index = index
+
+    def keyed(self, set_name: str) -> dict[str, Any]:
+        """Representor -> its element's value in a set, read once per pass."""
+        if self._sets is None:
+            self._sets = _read_sets(self.host)
+        return self._sets[set_name]
+
+    def member(self, set_name: str, on: bool) -> None:
+        # "add" then "delete" removes whether or not it was there, without reading first.
+        element = f"element bridge {names.NFT_TABLE} {set_name} {{ {self.rep} }}"
+        self.nft.append(f"add {element}")
+        if not on:
+            self.nft.append(f"delete {element}")
+
+    def keyed_element(self, set_name: str, value: object | None) -> None:
+        old = self.keyed(set_name).get(self.rep)
+        prefix = f"element bridge {names.NFT_TABLE} {set_name}"
+        if old is not None:
+            self.nft.append(f"delete {prefix} {{ {self.rep} . {old} }}")
+        if value is not None:
+            self.nft.append(f"add {prefix} {{ {self.rep} . {value} }}")
+
+
+class EswitchDriver:
+    """VfDriver over the software switch of one emulated host (see :mod:`eswitch_topology`)."""
+
+    name = "eswitch"
+
+    def __init__(self, switch: HostSwitch) -> None:
+        self.switch = switch
+        self._handles: tuple[int, Netns, Netns] | None = None
+
+    def host(self) -> Netns:
+        return self._open()[1]
+
+    @property
+    def fabric(self) -> Netns:
+        return self._open()[2]
+
+    def _open(self) -> tuple[int, Netns, Netns]:
+        """Handles on the host and fabric namespaces, reopened if the host was rebuilt."""
+        try:
+            inode = os.stat(os.path.join(NETNS_RUN_DIR, self.switch.netns)).st_ino
+        except FileNotFoundError:
+            raise DriverError(f"host {self.switch.host} has no switch: run ensure") from None
+        if self._handles is None or self._handles[0] != inode:
+            self.close()
+            self._handles = (inode, Netns(self.switch.netns), Netns(self.switch.fabric))
+        return self._handles
+
+    def close(self) -> None:
+        if self._handles is not None:
+            for ns in self._handles[1:]:
+                ns.close()
+            self._handles = None
+
+    def read(self, pf: str) -> Mapping[int, VfSettings]:
+        host = self.host()
+        links = {link.get_attr("IFLA_IFNAME"): link for link in host.ipr.get_links()}
+        if pf not in links:
+            raise DriverError(f"PF {pf} is not on host {self.switch.host}")
+        ifnames = {link["index"]: name for name, link in links.items()}
+        sets = _read_sets(host)
+        rates = tc.max_tx_rates(host, ifnames)
+        table: dict[int, VfSettings] = {}
+        for name, link in links.items():
+            vf = names.representor_index(pf, name)
+            if vf is None:
+                continue
+            bridge = ifnames.get(link.get_attr("IFLA_MASTER") or 0, "")
+            state = LinkState.ENABLE if link["flags"] & IFF_UP else LinkState.DISABLE
+            table[vf] = VfSettings(
+                mac=str(sets["vf_mac"].get(name, ZERO_MAC)),
+                vlan=names.bridge_vlan(bridge) or 0,
+                qos=int(sets["vlan_qos"].get(name, 0)),
+                spoofchk=name in sets["spoofchk_on"],
+                trust=name in sets["trust_on"],
+                max_tx_rate=rates.get(names.rate_limiter(pf, vf), 0),
+                link_state=LinkState.AUTO if name in sets["link_auto"] else state,
+            )
+        return dict(sorted(table.items()))
+
+    def apply(
+        self, pf: str, vf: int, wanted: VfSettings, attrs: tuple[VfAttr, ...]
+    ) -> tuple[Refusal, ...]:
+        ports = self.switch.port(pf)
+        if ports is None:
+            raise DriverError(f"PF {pf} is not on host {self.switch.host}")
+        step = _Pass(self, ports, vf)
+        refusals = []
+        for attr in (a for a in APPLY_ORDER if a in attrs):
+            reason = _APPLY[attr](step, wanted)
+            if reason is not None:
+                refusals.append(Refusal(attr, reason))
+        if step.nft:
+            step.host.nft.run("\n".join(step.nft))
+        return tuple(refusals)
+
+    def mirror(self, pf: str, vf: int, to_vf: int | None) -> None:
+        """Mirrors what VF ``vf`` sends and receives to VF ``to_vf``; None stops it."""
+        if self.switch.port(pf) is None:
+            raise DriverError(f"PF {pf} is not on host {self.switch.host}")
+        host = self.host()
+        rep = names.representor(pf, vf)
+        to = None if to_vf is None else names.representor(pf, to_vf)
+        rep_index = host.index(rep)
+        if rep_index is None or (to is not None and host.index(to) is None):
+            raise DriverError(f"VF {vf if rep_index is None else to_vf} of PF {pf} is not there")
+        tc.set_mirror(host, rep, rep_index, to)
+
+
+def _read_sets(host: Netns) -> dict[str, dict[str, Any]]:
+    """Each set of the table as representor -> value (True for plain membership)."""
+    sets: dict[str, dict[str, Any]] = {name: {} for name in _SETS}
+    for item in host.nft.list_json(f"table bridge {names.NFT_TABLE}"):
+        found = item.get("set")
+        if not found or found["name"] not in sets:
+            continue
+        for element in found.get("elem", []):
+            if isinstance(element, dict) and "concat" in element:
+                sets[found["name"]][element["concat"][0]] = element["concat"][1]
+            else:
+                sets[found["name"]][str(element)] = True
+    return sets
+
+
+def _apply_mac(step: _Pass, wanted: VfSettings) -> str | None:
+    mac = wanted.mac.lower()
+    if not _MAC.fullmatch(mac) or int(mac[:2], 16) & 1:
+        return f"EINVAL: mac {wanted.mac!r} is not a unicast Ethernet address"
+    assigned = mac != ZERO_MAC
+    step.keyed_element("vf_mac", mac if assigned else None)
+    step.member("mac_assigned", assigned)
+    vf_netdev = step.host.index(step.pf.vfs[step.vf]) if step.vf < len(step.pf.vfs) else None
+    if assigned and vf_netdev is not None:  # still in the host namespace: not yet attached
+        step.host.ipr.link("set", index=vf_netdev, address=mac)
+    return None
+
+
+def _apply_vlan(step: _Pass, wanted: VfSettings) -> str | None:
+    if wanted.vlan_proto != "802.1Q":
+        return f"EPROTONOSUPPORT: vlan_proto {wanted.vlan_proto}: this switch has no QinQ"
+    if not 0 <= wanted.vlan <= 4094 or not 0 <= wanted.qos <= 7:
+        return f"EINVAL: vlan {wanted.vlan} qos {wanted.qos} out of range (0-4094, 0-7)"
+    bridge = step.segments.bridge(step.pf.physnet, wanted.vlan)
+    step.host.ipr.link("set", index=step.rep_index, master=bridge)
+    step.keyed_element("vlan_qos", wanted.qos or None)
+    return None
+
+
+def _apply_rate(step: _Pass, wanted: VfSettings) -> str | None:
+    if wanted.min_tx_rate:
+        return f"EOPNOTSUPP: min_tx_rate {wanted.min_tx_rate}: this switch cannot guarantee rates"
+    if wanted.max_tx_rate < 0:
+        return f"EINVAL: max_tx_rate {wanted.max_tx_rate} is negative"
+    tc.set_max_tx_rate(step.host, step.pf.pf, step.vf, step.rep_index, wanted.max_tx_rate)
+    return None
+
+
+def _apply_spoofchk(step: _Pass, wanted: VfSettings) -> str | None:
+    step.member("spoofchk_on", wanted.spoofchk)
+    return None
+
+
+def _apply_link_state(step: _Pass, wanted: VfSettings) -> str | None:
+    up = wanted.link_state is LinkState.ENABLE
+    if wanted.link_state is LinkState.AUTO:  # follows the PF's carrier, taken now
+        pf = step.host.ipr.get_links(step.host.index(step.pf.pf))[0]
+        up = bool(pf.get_attr("IFLA_CARRIER"))
+    step.host.ipr.link("set", index=step.rep_index, state="up" if up else "down")
+    step.member("link_auto", wanted.link_state is LinkState.AUTO)
+    return None
+
+
+def _apply_trust(step: _Pass, wanted: VfSettings) -> str | None:
+    step.member("trust_on", wanted.trust)
+    return None
+
+
+_APPLY: dict[VfAttr, Callable[[_Pass, VfSettings], str | None]] = {
+    VfAttr.MAC: _apply_mac,
+    VfAttr.VLAN: _apply_vlan,
+    VfAttr.RATE: _apply_rate,
+    VfAttr.SPOOFCHK: _apply_spoofchk,
+    VfAttr.LINK_STATE: _apply_link_state,
+    VfAttr.TRUST: _apply_trust,
+}

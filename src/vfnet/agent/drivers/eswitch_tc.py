@@ -1,0 +1,102 @@
+"""tc on the eswitch's representors: a VF's max_tx_rate and its port mirror.
+
+What a VF sends enters the switch at its representor's ingress, so the rate limit
+redirects that ingress to an ifb whose tbf shapes it, and a mirror copies the
+representor's ingress and egress to another VF's representor.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Mapping
+
+from vfnet.agent.drivers import eswitch_names as names
+from vfnet.agent.drivers.eswitch_kernel import Netns, ignoring
+
+INGRESS = 0xFFFFFFF2  # clsact's ingress hook (TC_H_MIN_INGRESS under TC_H_CLSACT)
+EGRESS = 0xFFFFFFF3
+ETH_P_ALL = 0x0003
+MIRROR_PREF = 10  # before the rate limit's redirect, which ends classification
+RATE_PREF = 20
+TBF_HANDLE = 0x10000
+IFF_UP = 1
+_MIN_BURST = 64 * 1024
+_HZ = 250  # the coarsest timer tick tbf may run at: the burst must cover one tick
+
+
+def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
+    """Shapes what VF ``vf`` sends to ``mbps`` Mbit/s; 0 removes the shaper."""
+    ifb = names.rate_limiter(pf, vf)
+    _delete_filter(ns, rep, INGRESS, RATE_PREF)
+    if mbps == 0:
+        with ignoring():
+            ns.ipr.link("del", ifname=ifb)
+        return
+    limiter = ns.index(ifb)
+    if limiter is None:
+        ns.ipr.link("add", ifname=ifb, kind="ifb", flags=IFF_UP, change=IFF_UP)
+        limiter = ns.index(ifb)
+        assert limiter is not None
+    rate = mbps * 1_000_000 // 8  # bytes/s
+    ns.ipr.tc("replace", "clsact", rep)
+    ns.ipr.tc(
+        "replace",
+        "tbf",
+        limiter,
+        handle=TBF_HANDLE,
+        rate=f"{mbps}mbit",
+        burst=max(_MIN_BURST, rate // _HZ),
+        latency="50ms",
+    )
+    ns.ipr.tc(
+        "add-filter",
+        "u32",
+        rep,
+        parent=INGRESS,
+        prio=RATE_PREF,
+        protocol=ETH_P_ALL,
+        target=0x10001,
+        keys=["0x0/0x0+0"],  # match every frame
+        action=[
+            {"kind": "mirred", "direction": "egress", "action": "redirect", "ifindex": limiter}
+        ],
+    )
+
+
+def max_tx_rates(ns: Netns, ifnames: Mapping[int, str]) -> dict[str, int]:
+    """Rate limiter ifname -> its tbf rate in Mbit/s, for every tbf in the namespace."""
+    rates: dict[str, int] = {}
+    for qdisc in ns.ipr.get_qdiscs():
+        if qdisc.get_attr("TCA_KIND") != "tbf" or qdisc["index"] not in ifnames:
+            continue
+        parms = qdisc.get_nested("TCA_OPTIONS", "TCA_TBF_PARMS")
+        rates[ifnames[qdisc["index"]]] = round(parms["rate"] * 8 / 1_000_000)
+    return rates
+
+
+def set_mirror(ns: Netns, rep: str, rep_index: int, to: str | None) -> None:
+    """Copies what passes representor ``rep`` both ways to representor ``to``; None stops.
+
+    pyroute2 gives a mirror the ``pipe`` verdict, which ends u32 classification and so
+    skips the rate limit behind it: the mirror is added with ``tc ... continue`` instead.
+    """
+    for hook in (INGRESS, EGRESS):
+        _delete_filter(ns, rep_index, hook, MIRROR_PREF)
+    if to is None:
+        return
+    ns.ipr.tc("replace", "clsact", rep_index)
+    ns.tc_batch(
+        [
+            f"filter add dev {rep} {hook} pref {MIRROR_PREF} protocol all u32 match u32 0 0 "
+            f"action mirred egress mirror dev {to} continue"
+            for hook in ("ingress", "egress")
+        ]
+    )
+
+
+def _delete_filter(ns: Netns, index: int, parent: int, pref: int) -> None:
+    """Deletes the filter at ``pref``, if any; a zero pref would delete them all."""
+    info = (pref << 16) | socket.htons(ETH_P_ALL)
+    with ignoring(errno.ENOENT, errno.EINVAL):
+        ns.ipr.tc("del-filter", index=index, parent=parent, info=info)
