@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from vfnet.errors import NotFound, ValidationError
@@ -30,3 +31,30 @@ def pick(kind: str, ident: str, items: Iterable[Mapping[str, Any]]) -> Json:
             kind, f"{len(named)} {kind}s are named {ident!r} ({ids}); give an id instead"
         )
     return dict(named[0])
+
+
+def find(
+    kind: str,
+    ident: str,
+    get: Callable[[str], Json],
+    listing: Callable[[], Iterable[Mapping[str, Any]]],
+) -> Json:
+    """The object ``ident`` names: fetched at once when it reads as an id, else by ``pick``.
+
+    Ids are uuids, so a name that parses as one is still tried as a name when no object
+    has that id.
+    """
+    if _looks_like_id(ident):
+        try:
+            return get(ident)
+        except NotFound:
+            pass
+    return pick(kind, ident, listing())
+
+
+def _looks_like_id(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

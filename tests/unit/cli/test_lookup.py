@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vfnet.cli.lookup import pick
+from vfnet.cli.lookup import find, pick
 from vfnet.errors import NotFound, ValidationError
 
 NETWORKS = [
@@ -38,3 +38,47 @@ def test_a_shared_name_is_refused_naming_every_id() -> None:
 def test_an_unknown_name_is_not_found() -> None:
     with pytest.raises(NotFound, match="network 'nope' not found"):
         pick("network", "nope", NETWORKS)
+
+
+class Calls:
+    """A tiny server of two networks that records which calls a lookup made."""
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+        self.networks = [
+            {"id": "0b8e0d0c-3a52-4a8d-9d1c-3f0c7e0d2a11", "name": "net1"},
+            {
+                "id": "5c0e2e9f-8d6b-4b0a-a7a4-2c1d9e8f7b66",
+                "name": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            },
+        ]
+
+    def get(self, ident: str) -> dict[str, str]:
+        self.made.append("get")
+        for network in self.networks:
+            if network["id"] == ident:
+                return network
+        raise NotFound("network", ident)
+
+    def listing(self) -> list[dict[str, str]]:
+        self.made.append("list")
+        return self.networks
+
+
+def test_an_id_is_fetched_directly_without_listing() -> None:
+    calls = Calls()
+    found = find("network", "0b8e0d0c-3a52-4a8d-9d1c-3f0c7e0d2a11", calls.get, calls.listing)
+    assert (found["name"], calls.made) == ("net1", ["get"])
+
+
+def test_a_name_is_looked_up_in_the_listing_only() -> None:
+    calls = Calls()
+    assert find("network", "net1", calls.get, calls.listing)["name"] == "net1"
+    assert calls.made == ["list"]
+
+
+def test_a_name_spelled_like_a_uuid_is_still_found_by_name() -> None:
+    calls = Calls()
+    found = find("network", "1b4e28ba-2fa1-11d2-883f-0016d3cca427", calls.get, calls.listing)
+    assert found["id"] == "5c0e2e9f-8d6b-4b0a-a7a4-2c1d9e8f7b66"
+    assert calls.made == ["get", "list"]

@@ -9,7 +9,7 @@ import click
 from vfnet.cli.arguments import examples, given, json_option
 from vfnet.cli.commands.qos import policy_id
 from vfnet.cli.connection import api_command
-from vfnet.cli.lookup import pick
+from vfnet.cli.lookup import Json, find
 from vfnet.cli.output import Column, echo_object, echo_rows
 from vfnet.client import Client
 
@@ -20,9 +20,13 @@ COLUMNS = (
 )  # fmt: skip
 
 
+def find_network(client: Client, ident: str) -> Json:
+    """The network ``ident`` names (an id or a name)."""
+    return find("network", ident, client.get_network, client.list_networks)
+
+
 def network_id(client: Client, ident: str) -> str:
-    """The id of the network ``ident`` names (an id or a name)."""
-    return str(pick("network", ident, client.list_networks())["id"])
+    return str(find_network(client, ident)["id"])
 
 
 @click.group(
@@ -96,7 +100,7 @@ def list_(client: Client, as_json: bool) -> None:
 @api_command
 def show(client: Client, net: str, as_json: bool) -> None:
     """Show one network (NET is a name or an id)."""
-    echo_object(client.get_network(network_id(client, net)), as_json)
+    echo_object(find_network(client, net), as_json)
 
 
 @network.command(epilog="Example: vfnet network update net1 --qos-policy gold --share")

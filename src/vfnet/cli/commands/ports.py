@@ -12,7 +12,7 @@ from vfnet.cli.commands.networks import network_id
 from vfnet.cli.commands.qos import policy_id
 from vfnet.cli.commands.subnets import subnet_id
 from vfnet.cli.connection import api_command
-from vfnet.cli.lookup import pick
+from vfnet.cli.lookup import Json, find
 from vfnet.cli.output import Column, echo_object, echo_rows
 from vfnet.client import Client
 
@@ -24,9 +24,13 @@ COLUMNS = (
 HOST = "binding:host_id"
 
 
+def find_port(client: Client, ident: str) -> Json:
+    """The port ``ident`` names (an id or a name)."""
+    return find("port", ident, client.get_port, client.list_ports)
+
+
 def port_id(client: Client, ident: str) -> str:
-    """The id of the port ``ident`` names (an id or a name)."""
-    return str(pick("port", ident, client.list_ports())["id"])
+    return str(find_port(client, ident)["id"])
 
 
 def _row(port: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,7 +139,7 @@ def list_(client: Client, net: str | None, host: str | None, as_json: bool) -> N
 @api_command
 def show(client: Client, ident: str, as_json: bool) -> None:
     """Show one port, with its binding (PORT is a name or an id)."""
-    echo_object(client.get_port(port_id(client, ident)), as_json)
+    echo_object(find_port(client, ident), as_json)
 
 
 @port.command(

@@ -10,7 +10,7 @@ import click
 from vfnet.cli.arguments import examples, given, json_option
 from vfnet.cli.connection import api_command
 from vfnet.cli.failures import CommandFailed
-from vfnet.cli.lookup import pick
+from vfnet.cli.lookup import Json, find
 from vfnet.cli.output import echo_object, echo_rows
 from vfnet.client import Client
 
@@ -20,9 +20,13 @@ RULE_COLUMNS = ("type", "max_kbps", "min_kbps", "direction")
 RULE_TYPES = {"bandwidth-limit": "max_kbps", "minimum-bandwidth": "min_kbps"}
 
 
+def find_policy(client: Client, ident: str) -> Json:
+    """The QoS policy ``ident`` names (an id or a name)."""
+    return find("QoS policy", ident, client.get_qos_policy, client.list_qos_policies)
+
+
 def policy_id(client: Client, ident: str) -> str:
-    """The id of the QoS policy ``ident`` names (an id or a name)."""
-    return str(pick("QoS policy", ident, client.list_qos_policies())["id"])
+    return str(find_policy(client, ident)["id"])
 
 
 def rule_text(rule: Mapping[str, Any]) -> str:
@@ -65,7 +69,7 @@ def list_(client: Client, as_json: bool) -> None:
 @api_command
 def show(client: Client, policy: str, as_json: bool) -> None:
     """Show one QoS policy (POLICY is a name or an id)."""
-    found = client.get_qos_policy(policy_id(client, policy))
+    found = find_policy(client, policy)
     echo_object(found if as_json else _row(found), as_json)
 
 
@@ -137,9 +141,9 @@ def create_rule(
         rate_field: rates[rate_field],
         "direction": "egress" if egress else "ingress",
     }
-    ident = policy_id(client, policy)
-    rules = [*client.get_qos_policy(ident).get("rules", []), new]
-    changed = client.update_qos_policy(ident, {"rules": rules})
+    found = find_policy(client, policy)
+    rules = [*found.get("rules", []), new]
+    changed = client.update_qos_policy(found["id"], {"rules": rules})
     echo_rows(changed.get("rules", []), RULE_COLUMNS, as_json)
 
 
@@ -149,9 +153,7 @@ def create_rule(
 @api_command
 def list_rules(client: Client, policy: str, as_json: bool) -> None:
     """List a QoS policy's rules."""
-    echo_rows(
-        client.get_qos_policy(policy_id(client, policy)).get("rules", []), RULE_COLUMNS, as_json
-    )
+    echo_rows(find_policy(client, policy).get("rules", []), RULE_COLUMNS, as_json)
 
 
 @rule.command("delete", epilog="Example: vfnet qos rule delete gold --type bandwidth-limit")
@@ -161,9 +163,9 @@ def list_rules(client: Client, policy: str, as_json: bool) -> None:
 @api_command
 def delete_rule(client: Client, policy: str, rule_type: str) -> None:
     """Remove a rule from a QoS policy (admin)."""
-    ident = policy_id(client, policy)
-    rules = client.get_qos_policy(ident).get("rules", [])
+    found = find_policy(client, policy)
+    rules = found.get("rules", [])
     kept = [r for r in rules if r.get("type") != rule_type.replace("-", "_")]
     if len(kept) == len(rules):
         raise CommandFailed(f"QoS policy {policy!r} has no {rule_type} rule")
-    client.update_qos_policy(ident, {"rules": kept})
+    client.update_qos_policy(found["id"], {"rules": kept})

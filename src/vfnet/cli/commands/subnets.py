@@ -10,7 +10,7 @@ import click
 from vfnet.cli.arguments import ALLOCATION_POOL, examples, given, json_option
 from vfnet.cli.commands.networks import network_id
 from vfnet.cli.connection import api_command
-from vfnet.cli.lookup import pick
+from vfnet.cli.lookup import Json, find
 from vfnet.cli.output import Column, echo_object, echo_rows
 from vfnet.client import Client
 
@@ -23,9 +23,13 @@ NO_GATEWAY = "none"
 AUTO_GATEWAY = "auto"
 
 
+def find_subnet(client: Client, ident: str, *, network: str | None = None) -> Json:
+    """The subnet ``ident`` names (an id, or a name within ``network`` if given)."""
+    return find("subnet", ident, client.get_subnet, lambda: client.list_subnets(network_id=network))
+
+
 def subnet_id(client: Client, ident: str, *, network: str | None = None) -> str:
-    """The id of the subnet ``ident`` names (an id or a name), within ``network`` if given."""
-    return str(pick("subnet", ident, client.list_subnets(network_id=network))["id"])
+    return str(find_subnet(client, ident, network=network)["id"])
 
 
 def gateway_field(text: str | None) -> dict[str, Any]:
@@ -102,7 +106,7 @@ def list_(client: Client, net: str | None, as_json: bool) -> None:
 @api_command
 def show(client: Client, sub: str, as_json: bool) -> None:
     """Show one subnet (SUBNET is a name or an id)."""
-    echo_object(client.get_subnet(subnet_id(client, sub)), as_json)
+    echo_object(find_subnet(client, sub), as_json)
 
 
 @subnet.command(epilog="Example: vfnet subnet update sub1 --name storage --gateway none")
