@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from ipaddress import ip_network
 from typing import Any
 
+from vfnet.network.ipam import IpRange, parse_ip
+from vfnet.network.networks import Network, NetworkType, Segment
+from vfnet.network.ports import Port
+from vfnet.network.qos import QosPolicy, QosRule
+from vfnet.network.subnets import Subnet
+from vfnet.network.vnic_types import VnicType
 from vfnet.pci.address import PciAddress
 from vfnet.pci.devices import DeviceType
 from vfnet.pci.selection import TagValue
@@ -163,3 +170,138 @@ class PlacementRecord:
     project: str | None
     request: Mapping[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRecord:
+    """A network with its provider segment and the ids of its subnets (oldest first)."""
+
+    id: str
+    name: str
+    project_id: str
+    network_type: str
+    physical_network: str | None
+    segmentation_id: int | None
+    admin_state_up: bool
+    shared: bool
+    qos_policy_id: str | None
+    subnet_ids: tuple[str, ...]
+    created_at: datetime
+
+    @property
+    def segment(self) -> Segment:
+        return Segment(NetworkType(self.network_type), self.physical_network, self.segmentation_id)
+
+    def to_network(self) -> Network:
+        return Network(
+            name=self.name,
+            project_id=self.project_id,
+            segment=self.segment,
+            admin_state_up=self.admin_state_up,
+            shared=self.shared,
+            qos_policy_id=self.qos_policy_id,
+            id=self.id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetRecord:
+    """A subnet; ``allocation_pools`` holds ``(start, end)`` address texts."""
+
+    id: str
+    name: str
+    network_id: str
+    project_id: str
+    cidr: str
+    ip_version: int
+    gateway_ip: str | None
+    allocation_pools: tuple[tuple[str, str], ...]
+    created_at: datetime
+
+    def to_subnet(self) -> Subnet:
+        return Subnet(
+            network_id=self.network_id,
+            cidr=ip_network(self.cidr),
+            gateway_ip=None if self.gateway_ip is None else parse_ip(self.gateway_ip, "gateway_ip"),
+            allocation_pools=tuple(IpRange.parse(a, b) for a, b in self.allocation_pools),
+            name=self.name,
+            id=self.id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FixedIp:
+    subnet_id: str
+    ip_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixedIpRequest:
+    """A fixed IP a user asks for: a subnet, an address, or both."""
+
+    subnet_id: str | None = None
+    ip_address: str | None = None
+
+
+UNBOUND = "unbound"
+
+
+@dataclass(frozen=True, slots=True)
+class PortRecord:
+    """A port with its fixed IPs and binding (``host`` is ``binding:host_id``)."""
+
+    id: str
+    name: str
+    network_id: str
+    project_id: str | None
+    mac_address: str
+    fixed_ips: tuple[FixedIp, ...]
+    vnic_type: str
+    admin_state_up: bool
+    port_security_enabled: bool
+    propagate_uplink_status: bool
+    profile: Mapping[str, Any]
+    mirror_to: str | None
+    qos_policy_id: str | None
+    device_id: str
+    status: str
+    host: str | None
+    vif_type: str
+    vif_details: Mapping[str, Any]
+    failure_reason: str | None
+    claim_owner: str | None
+    created_at: datetime
+
+    @property
+    def bound(self) -> bool:
+        """Bound (or tried to bind) on a host: its VF was chosen for these settings."""
+        return self.host is not None
+
+    def to_port(self) -> Port:
+        return Port(
+            network_id=self.network_id,
+            mac_address=self.mac_address,
+            vnic_type=VnicType(self.vnic_type),
+            admin_state_up=self.admin_state_up,
+            port_security_enabled=self.port_security_enabled,
+            propagate_uplink_status=self.propagate_uplink_status,
+            profile=dict(self.profile),
+            mirror_to=self.mirror_to,
+            qos_policy_id=self.qos_policy_id,
+            fixed_ips=tuple(parse_ip(f.ip_address, "fixed_ips") for f in self.fixed_ips),
+            name=self.name,
+            id=self.id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QosPolicyRecord:
+    id: str
+    name: str
+    project_id: str
+    shared: bool
+    rules: tuple[QosRule, ...]
+    created_at: datetime
+
+    def to_policy(self) -> QosPolicy:
+        return QosPolicy(self.id, self.rules)

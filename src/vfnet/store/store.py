@@ -13,6 +13,7 @@ from vfnet.store import changes, claims, devices, flavors, hosts, placements, to
 from vfnet.store.changes import HostFacts
 from vfnet.store.engine import create_engine, database_url, upgrade, writer
 from vfnet.store.inventory import ClaimPlan, HostInventories
+from vfnet.store.networking import NetworkingStore
 from vfnet.store.records import (
     ClaimRecord,
     DeviceRecord,
@@ -26,8 +27,11 @@ from vfnet.store.records import (
 )
 
 
-class Store:
-    """Persistence for the server. Thread-safe: each call takes its own connection."""
+class Store(NetworkingStore):
+    """Persistence for the server. Thread-safe: each call takes its own connection.
+
+    Networks, subnets, ports and QoS policies come from ``NetworkingStore``.
+    """
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
