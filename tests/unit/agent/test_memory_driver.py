@@ -75,3 +75,11 @@ def test_reads_are_counted_per_pf_and_return_copies():
     driver.apply("ens1f0", 0, FULL, APPLY_ORDER)
     assert table[0] == RESET
     assert driver.reads == {"ens1f0": 1}
+
+
+def test_vfs_added_after_discovery_start_at_reset_and_existing_ones_keep_their_settings():
+    driver = MemoryDriver.with_pfs({"ens1f0": 1})
+    driver.apply("ens1f0", 0, FULL, APPLY_ORDER)
+    driver.add_vfs([("ens1f0", 0), ("ens1f0", 1), ("ens2f0", 0)])
+    assert driver.read("ens1f0") == {0: FULL, 1: RESET}
+    assert driver.read("ens2f0") == {0: RESET}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from vfnet.agent.drivers.base import APPLY_ORDER, Refusal, VfAttr, VfSettings
 from vfnet.errors import DriverError
@@ -68,6 +68,13 @@ class MemoryDriver:
         """PFs (netdev -> number of VFs) whose VFs are all at RESET, as after creation."""
         tables = {pf: dict.fromkeys(range(count), RESET) for pf, count in pfs.items()}
         return cls(tables, **options)  # type: ignore[arg-type]
+
+    def add_vfs(self, locations: Iterable[tuple[str, int]]) -> None:
+        """Add VFs (PF netdev, VF index) at RESET, as creating them on a NIC does; VFs
+        already held keep their settings. A host without root calls this after each
+        discovery, so the tables follow the VFs sysfs shows."""
+        for pf, vf in locations:
+            self.tables.setdefault(pf, {}).setdefault(vf, RESET)
 
     def snapshot(self) -> dict[str, dict[int, VfSettings]]:
         """A copy of every table: what a fresh driver over the same NIC would find."""
