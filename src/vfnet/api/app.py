@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from random import SystemRandom
+
 from fastapi import FastAPI
 
 from vfnet import __version__
@@ -12,18 +14,23 @@ from vfnet.api.limits import BodyLimit
 from vfnet.api.placing import Chooser
 from vfnet.api.routes import ROUTES
 from vfnet.api.settings import ApiSettings
+from vfnet.network.macs import RandomSource
 from vfnet.store import Store
 
 OPENAPI_PATH = "/v1/openapi.json"
 
 
 def create_app(
-    store: Store, settings: ApiSettings | None = None, chooser: Chooser | None = None
+    store: Store,
+    settings: ApiSettings | None = None,
+    chooser: Chooser | None = None,
+    random: RandomSource | None = None,
 ) -> FastAPI:
     """An app serving ``ROUTES`` over ``store``; nothing is read from globals.
 
     ``chooser`` picks the host for a placement; by default the scheduler over a
     fleet view (``app.state.fleet``) kept in step with the store's host changes.
+    ``random`` draws generated port MACs; by default the system's random source.
     """
     settings = settings or ApiSettings()
     app = FastAPI(
@@ -38,6 +45,7 @@ def create_app(
     app.state.settings = settings
     app.state.fleet = FleetCache(store)
     app.state.chooser = chooser or app.state.fleet
+    app.state.random = random or SystemRandom()
     access: dict[tuple[str, str], Access] = {}
     for route in ROUTES:
         app.add_api_route(

@@ -1,9 +1,10 @@
 """Who is calling and what they may do: bearer tokens, roles and per-route access.
 
-Roles: ``admin`` may do everything; ``member`` sees its own project's placements and
-reads flavors and aliases, never hosts, devices or pools; ``agent`` acts for its own host
-only. Refusals never reveal whether the target exists: an agent naming another host
-gets 403 whether or not that host is registered.
+Roles: ``admin`` may do everything; ``member`` sees its own project's placements, ports,
+networks and policies (and shared ones), reads flavors and aliases, never hosts, devices
+or pools; ``agent`` acts for its own host only, and reads networks, subnets and policies.
+Refusals never reveal whether the target exists: an agent naming another host gets 403
+whether or not that host is registered.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def reads_everything(self) -> bool:
+        """Admins, and agents: the ports bound on an agent's host may be on any network."""
+        return self.role in (Role.ADMIN, Role.AGENT)
 
     def check_host(self, host: str) -> None:
         """Agents act for their own host only; everyone else is decided by the route."""

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from vfnet.api.auth import Access, Principal, authenticate
 from vfnet.api.settings import ApiSettings
+from vfnet.network.macs import RandomSource
 from vfnet.store import Store
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ class Context:
     settings: ApiSettings
     principal: Principal
     chooser: Chooser
+    #: Where generated MACs take their random octets from.
+    random: RandomSource
 
 
 def route_access(request: Request) -> Access | None:
@@ -48,7 +51,7 @@ def authorize(request: Request) -> Principal:
 def context(request: Request) -> Context:
     """FastAPI dependency: every handler takes ``ctx: Ctx``."""
     state = request.app.state
-    return Context(state.store, state.settings, authorize(request), state.chooser)
+    return Context(state.store, state.settings, authorize(request), state.chooser, state.random)
 
 
 Ctx = Annotated[Context, Depends(context)]

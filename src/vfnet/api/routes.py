@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from vfnet.api.auth import ADMIN, AGENT, EVERYONE, OWN_HOST, PROJECT, Access
-from vfnet.api.handlers import aliases, devices, flavors, hosts, placements, pools, tokens
+from vfnet.api.handlers import (
+    aliases,
+    devices,
+    flavors,
+    hosts,
+    networks,
+    placements,
+    pools,
+    ports,
+    qos,
+    subnets,
+    tokens,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +33,9 @@ class Route:
 
 # Access: ADMIN admin only; AGENT admin or an agent (its own host, checked against the
 # body); OWN_HOST admin or the agent of {name}; PROJECT admin or a member (its own
-# project's placements only); EVERYONE any valid token.
+# project's placements and ports only); EVERYONE any valid token (a member reads its own
+# project's and shared networks, subnets and policies, and its own ports; an agent the
+# ports bound on its host).
 
 
 # fmt: off
@@ -41,6 +55,26 @@ ROUTES: tuple[Route, ...] = (
     Route("POST",   "/v1/placements",               placements.create_placement,   PROJECT, 201),
     Route("GET",    "/v1/placements/{instance_id}", placements.get_placement,      PROJECT),
     Route("DELETE", "/v1/placements/{instance_id}", placements.delete_placement,   PROJECT, 204),
+    Route("GET",    "/v1/networks",                 networks.list_networks,        EVERYONE),
+    Route("POST",   "/v1/networks",                 networks.create_network,       ADMIN, 201),
+    Route("GET",    "/v1/networks/{network_id}",    networks.get_network,          EVERYONE),
+    Route("PUT",    "/v1/networks/{network_id}",    networks.update_network,       ADMIN),
+    Route("DELETE", "/v1/networks/{network_id}",    networks.delete_network,       ADMIN, 204),
+    Route("GET",    "/v1/subnets",                  subnets.list_subnets,          EVERYONE),
+    Route("POST",   "/v1/subnets",                  subnets.create_subnet,         ADMIN, 201),
+    Route("GET",    "/v1/subnets/{subnet_id}",      subnets.get_subnet,            EVERYONE),
+    Route("PUT",    "/v1/subnets/{subnet_id}",      subnets.update_subnet,         ADMIN),
+    Route("DELETE", "/v1/subnets/{subnet_id}",      subnets.delete_subnet,         ADMIN, 204),
+    Route("GET",    "/v1/ports",                    ports.list_ports,              EVERYONE),
+    Route("POST",   "/v1/ports",                    ports.create_port,             PROJECT, 201),
+    Route("GET",    "/v1/ports/{port_id}",          ports.get_port,                EVERYONE),
+    Route("PUT",    "/v1/ports/{port_id}",          ports.update_port,             PROJECT),
+    Route("DELETE", "/v1/ports/{port_id}",          ports.delete_port,             PROJECT, 204),
+    Route("GET",    "/v1/qos-policies",             qos.list_qos_policies,         EVERYONE),
+    Route("POST",   "/v1/qos-policies",             qos.create_qos_policy,         ADMIN, 201),
+    Route("GET",    "/v1/qos-policies/{policy_id}", qos.get_qos_policy,            EVERYONE),
+    Route("PUT",    "/v1/qos-policies/{policy_id}", qos.update_qos_policy,         ADMIN),
+    Route("DELETE", "/v1/qos-policies/{policy_id}", qos.delete_qos_policy,         ADMIN, 204),
     Route("POST",   "/v1/tokens",                   tokens.create_token,           ADMIN, 201),
     Route("GET",    "/v1/tokens/self",              tokens.who_am_i,               EVERYONE),
 )

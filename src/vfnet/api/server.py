@@ -11,15 +11,21 @@ import click
 
 from vfnet.api.settings import ONE_MIB, ApiSettings
 from vfnet.errors import ConfigError, VfnetError
+from vfnet.network.macs import DEFAULT_BASE_MAC, MacBase
 from vfnet.pci.alias import Alias, parse_aliases
 from vfnet.store import Store
 
 DEFAULT_PORT = 8775
-_SECTIONS = {"server": ("max_body_bytes", "placement_attempts"), "pci": ("alias",)}
+_SECTIONS = {
+    "server": ("max_body_bytes", "placement_attempts"),
+    "pci": ("alias",),
+    "network": ("base_mac",),
+}
 
 
 def load_settings(path: Path | None) -> ApiSettings:
-    """Settings from a TOML file: ``[server]`` limits and ``[pci] alias`` (Nova's JSON entries).
+    """Settings from a TOML file: ``[server]`` limits, ``[pci] alias`` (Nova's JSON entries)
+    and ``[network] base_mac`` (Neutron's).
 
     Raises:
         ConfigError: the file is unreadable, not TOML, or has an unknown or bad entry.
@@ -45,6 +51,7 @@ def load_settings(path: Path | None) -> ApiSettings:
         max_body_bytes=_positive(server, "max_body_bytes", ONE_MIB, source),
         aliases=_aliases(data.get("pci", {}).get("alias", [])),
         placement_attempts=_positive(server, "placement_attempts", 3, source),
+        base_mac=_base_mac(data.get("network", {}).get("base_mac", DEFAULT_BASE_MAC), source),
     )
 
 
@@ -53,6 +60,12 @@ def _positive(table: Mapping[str, Any], key: str, default: int, source: str) -> 
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{source} [server]", key, f"must be a whole number >= 1, not {value!r}")
     return value
+
+
+def _base_mac(value: Any, source: str) -> MacBase:
+    if not isinstance(value, str):
+        raise ConfigError(f"{source} [network]", "base_mac", f"must be a MAC, not {value!r}")
+    return MacBase.parse(value, f"{source} [network] base_mac")
 
 
 def _aliases(entries: Any) -> Mapping[str, Alias]:

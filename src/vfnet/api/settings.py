@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from vfnet.network.macs import MacBase
 from vfnet.pci.alias import Alias
 
 ONE_MIB = 1 << 20
@@ -21,3 +22,5 @@ class ApiSettings:
     #: How many candidate hosts a placement tries when a claim loses a race
     #: (StaleGeneration) before giving up with 409.
     placement_attempts: int = 3
+    #: The leading octets of generated port MACs (Neutron's ``base_mac``).
+    base_mac: MacBase = field(default_factory=MacBase.parse)

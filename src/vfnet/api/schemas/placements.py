@@ -15,7 +15,7 @@ VnicType = Literal["direct", "macvtap", "direct-physical", "vdpa", "normal"]
 GroupName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class PortIn(RequestBody):
+class InstancePortIn(RequestBody):
     """An instance's port: one device of the kind its vnic_type needs."""
 
     id: Name
@@ -41,7 +41,7 @@ class PlacementIn(RequestBody):
     project: Name | None = None
     flavor: Name | None = None
     pci_requests: list[AliasRequestIn] = Field(default_factory=list)
-    ports: list[PortIn] = Field(default_factory=list)
+    ports: list[InstancePortIn] = Field(default_factory=list)
     #: The host NUMA nodes the instance's CPUs run on; PCI NUMA policies apply against
     #: them. Absent: the instance has no NUMA topology and NUMA policies do not filter.
     numa_cells: (
