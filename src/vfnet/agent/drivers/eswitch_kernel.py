@@ -135,6 +135,11 @@ class Netns:
             self.ipr.get_links(0)  # the socket is made lazily: make it now, in here
             self.nft = Nft()
 
+    def sysctl(self, key: str, value: str) -> None:
+        """Writes ``/proc/sys/<key>`` as this namespace sees it (net.* is per namespace)."""
+        with _inside(self.name), open(f"/proc/sys/{key.replace('.', '/')}", "w") as file:
+            file.write(value)
+
     def index(self, ifname: str) -> int | None:
         found = self.ipr.link_lookup(ifname=ifname)
         return found[0] if found else None

@@ -28,13 +28,14 @@ _HZ = 250  # the coarsest timer tick tbf may run at: the burst must cover one ti
 def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
     """Shapes what VF ``vf`` sends to ``mbps`` Mbit/s; 0 removes the shaper."""
     ifb = names.rate_limiter(pf, vf)
-    _delete_filter(ns, rep, INGRESS, RATE_PREF)
+    limiter = ns.index(ifb)
     if mbps == 0:
+        _delete_filter(ns, rep, INGRESS, RATE_PREF)
         with ignoring():
             ns.ipr.link("del", ifname=ifb)
         return
-    limiter = ns.index(ifb)
     if limiter is None:
+        _delete_filter(ns, rep, INGRESS, RATE_PREF)  # one left redirecting to a lost ifb
         ns.ipr.link("add", ifname=ifb, kind="ifb", flags=IFF_UP, change=IFF_UP)
         limiter = ns.index(ifb)
         assert limiter is not None
@@ -49,6 +50,8 @@ def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
         burst=max(_MIN_BURST, rate // _HZ),
         latency="50ms",
     )
+    if _has_filter(ns, rep, INGRESS, RATE_PREF):
+        return  # the redirect is there already: reapplying a rate changes only the tbf
     ns.ipr.tc(
         "add-filter",
         "u32",
@@ -100,3 +103,9 @@ def _delete_filter(ns: Netns, index: int, parent: int, pref: int) -> None:
     info = (pref << 16) | socket.htons(ETH_P_ALL)
     with ignoring(errno.ENOENT, errno.EINVAL):
         ns.ipr.tc("del-filter", index=index, parent=parent, info=info)
+
+
+def _has_filter(ns: Netns, index: int, parent: int, pref: int) -> bool:
+    with ignoring(errno.ENOENT, errno.EINVAL):
+        return any(f["info"] >> 16 == pref for f in ns.ipr.get_filters(index=index, parent=parent))
+    return False

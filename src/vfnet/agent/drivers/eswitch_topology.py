@@ -122,6 +122,10 @@ def open_switch(switch: HostSwitch) -> tuple[Netns, Netns]:
             create_netns(name)
     host, fabric = Netns(switch.netns), Netns(switch.fabric)
     for ns in (host, fabric):
+        # A switch sends nothing of its own: no IPv6 router solicitations or MLD reports
+        # from its bridges reaching the VFs.
+        for scope in ("all", "default"):
+            ns.sysctl(f"net.ipv6.conf.{scope}.disable_ipv6", "1")
         ns.ipr.link("set", index=ns.index("lo"), state="up")
     host.nft.run(NFT_TABLE_SCRIPT)
     return host, fabric
