@@ -91,3 +91,37 @@ def test_a_validation_error_keeps_its_field(connect: Callable[[str], Client]) ->
     with connect("admin") as admin, pytest.raises(errors.ValidationError) as caught:
         admin.create_flavor("x", vcpus=0)
     assert caught.value.field == "vcpus"
+
+
+def test_the_client_makes_a_network_subnet_policy_and_port_and_tears_them_down(
+    connect: Callable[[str], Client],
+) -> None:
+    with connect("admin") as admin, connect("member") as member:
+        policy = admin.create_qos_policy(
+            {"name": "gold", "shared": True, "rules": [{"type": "bandwidth_limit", "max_kbps": 1}]}
+        )
+        net = admin.create_network(
+            {"name": "net1", "shared": True, "provider:network_type": "vlan",
+             "provider:physical_network": "physnet1", "provider:segmentation_id": 100}
+        )  # fmt: skip
+        sub = admin.create_subnet({"network_id": net["id"], "cidr": "192.0.2.0/24"})
+        made = member.create_port({"network_id": net["id"], "qos_policy_id": policy["id"]})
+        assert [p["id"] for p in member.list_ports(network_id=net["id"])] == [made["id"]]
+        assert member.update_port(made["id"], {"name": "p1"})["name"] == "p1"
+        assert member.get_network(net["id"])["subnets"] == [sub["id"]]
+        assert [s["id"] for s in member.list_subnets(network_id=net["id"])] == [sub["id"]]
+        assert [q["id"] for q in member.list_qos_policies()] == [policy["id"]]
+        with pytest.raises(errors.InUse):
+            admin.delete_network(net["id"])
+        member.delete_port(made["id"])
+        assert admin.update_subnet(sub["id"], {"gateway_ip": None})["gateway_ip"] is None
+        admin.delete_subnet(sub["id"])
+        admin.update_network(net["id"], {"shared": False})
+        assert member.list_networks() == []
+        admin.delete_network(net["id"])
+        assert admin.get_qos_policy(policy["id"])["name"] == "gold"
+        admin.update_qos_policy(policy["id"], {"name": "silver"})
+        admin.delete_qos_policy(policy["id"])
+        assert admin.list_qos_policies() == []
+        with pytest.raises(errors.NotFound):
+            member.get_port(made["id"])

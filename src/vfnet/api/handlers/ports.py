@@ -129,6 +129,7 @@ def create_port(body: PortIn, ctx: Ctx) -> PortOut:
     sent = given(body)
     _check_admin_only(ctx, sent)
     project = _project_of(ctx, body.project_id)
+    mac = None if body.mac_address is None else normalise_mac(body.mac_address)
     network = visible_network(ctx, body.network_id)
     _check_references(ctx, sent)
     request = PortRequest(
@@ -152,7 +153,7 @@ def create_port(body: PortIn, ctx: Ctx) -> PortOut:
         request,
         project_id=project,
         role=ctx.principal.role.value,
-        mac_address=None if body.mac_address is None else normalise_mac(body.mac_address),
+        mac_address=mac,
         fixed_ips=fixed_ips,
         base_mac=ctx.settings.base_mac,
         random=ctx.random,
@@ -170,10 +171,10 @@ def update_port(port_id: str, body: PortUpdate, ctx: Ctx) -> PortOut:
     """
     sent = given(body)
     _check_admin_only(ctx, sent)
-    port = visible_port(ctx, port_id)
-    _check_references(ctx, sent)
     if isinstance(sent.get("mac_address"), str):
         sent["mac_address"] = normalise_mac(str(sent["mac_address"]))
+    port = visible_port(ctx, port_id)
+    _check_references(ctx, sent)
     rebinding = HOST_ID in sent
     host = sent.pop(HOST_ID, None)
     if sent:
