@@ -60,7 +60,8 @@ def select_devices(config: HostConfig, host: HostDevices) -> Selection:
         device = find_pf(pf, host)
         if device is None or device.sriov is None:
             what = "does not exist on this host" if device is None else "is not an SR-IOV PF"
-            problems.append(f"{nic.entry} physical_device_mappings {physnet}:{pf}: PF {what}")
+            entry = f"{config.source} {nic.entry} physical_device_mappings"
+            problems.append(f"{entry} {physnet}:{pf}: PF {what}")
         else:
             physnets[pf] = physnet
     exclude = {pf: vfs for pf, vfs in nic.exclude.items() if pf in physnets}
