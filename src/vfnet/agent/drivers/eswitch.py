@@ -39,7 +39,7 @@ class _Pass:
 
     def __init__(self, driver: EswitchDriver, pf: PfPorts, vf: int) -> None:
         self.host = driver.host()
-        self.segments = Segments(driver.switch, self.host, driver.fabric)
+        self.segments = driver.segments()
         self.pf = pf
         self.vf = vf
         self.rep = names.representor(pf.pf, vf)
@@ -80,13 +80,16 @@ class EswitchDriver:
     def __init__(self, switch: HostSwitch) -> None:
         self.switch = switch
         self._handles: tuple[int, Netns, Netns] | None = None
+        self._segments: Segments | None = None
 
     def host(self) -> Netns:
         return self._open()[1]
 
-    @property
-    def fabric(self) -> Netns:
-        return self._open()[2]
+    def segments(self) -> Segments:
+        _, host, fabric = self._open()
+        if self._segments is None:
+            self._segments = Segments(self.switch, host, fabric)
+        return self._segments
 
     def _open(self) -> tuple[int, Netns, Netns]:
         """Handles on the host and fabric namespaces, reopened if the host was rebuilt."""
@@ -104,6 +107,7 @@ class EswitchDriver:
             for ns in self._handles[1:]:
                 ns.close()
             self._handles = None
+            self._segments = None
 
     def read(self, pf: str) -> Mapping[int, VfSettings]:
         host = self.host()

@@ -11,8 +11,11 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import json
 import os
+import socket
+import struct
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +26,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 from vfnet.errors import DriverError
 
 CLONE_NEWNET = 0x40000000
+SIOCGIFINDEX = 0x8933
 NETNS_RUN_DIR = "/run/netns"
 _NFT_OUTPUT_JSON = 1 << 4
 
@@ -134,6 +138,8 @@ class Netns:
             self.ipr = IPRoute()
             self.ipr.get_links(0)  # the socket is made lazily: make it now, in here
             self.nft = Nft()
+            # Resolves names by ioctl in this namespace: no netlink message to decode.
+            self._names = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     def sysctl(self, key: str, value: str) -> None:
         """Writes ``/proc/sys/<key>`` as this namespace sees it (net.* is per namespace)."""
@@ -141,8 +147,16 @@ class Netns:
             file.write(value)
 
     def index(self, ifname: str) -> int | None:
-        found = self.ipr.link_lookup(ifname=ifname)
-        return found[0] if found else None
+        """The ifindex of ``ifname`` in this namespace, or None when there is no such link."""
+        request = struct.pack("16si", ifname.encode(), 0)
+        try:
+            reply = fcntl.ioctl(self._names, SIOCGIFINDEX, request)
+        except OSError as error:
+            if error.errno == errno.ENODEV:
+                return None
+            raise
+        index: int = struct.unpack("16si", reply)[1]
+        return index
 
     def tc_batch(self, commands: list[str]) -> None:
         """Runs ``tc`` commands in one process: for the actions pyroute2 cannot encode."""
@@ -151,6 +165,7 @@ class Netns:
     def close(self) -> None:
         self.ipr.close()
         self.nft.close()
+        self._names.close()
 
 
 def ignoring(*codes: int) -> contextlib.AbstractContextManager[None]:

@@ -34,8 +34,11 @@ def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
         with ignoring():
             ns.ipr.link("del", ifname=ifb)
         return
+    redirected = _has_filter(ns, rep, INGRESS, RATE_PREF)
     if limiter is None:
-        _delete_filter(ns, rep, INGRESS, RATE_PREF)  # one left redirecting to a lost ifb
+        if redirected:  # left redirecting to an ifb that is gone
+            _delete_filter(ns, rep, INGRESS, RATE_PREF)
+            redirected = False
         ns.ipr.link("add", ifname=ifb, kind="ifb", flags=IFF_UP, change=IFF_UP)
         limiter = ns.index(ifb)
         assert limiter is not None
@@ -50,8 +53,8 @@ def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
         burst=max(_MIN_BURST, rate // _HZ),
         latency="50ms",
     )
-    if _has_filter(ns, rep, INGRESS, RATE_PREF):
-        return  # the redirect is there already: reapplying a rate changes only the tbf
+    if redirected:
+        return  # reapplying a rate changes only the tbf
     ns.ipr.tc(
         "add-filter",
         "u32",

@@ -75,14 +75,18 @@ class Segments:
         self._switch = switch
         self._host = host
         self._fabric = fabric
+        self._complete: dict[str, int] = {}  # bridges known uplinked: bridge name -> index
 
     def bridge(self, physnet: str, vlan: int) -> int:
         """The ifindex of segment (physnet, vlan)'s bridge, made and uplinked if missing."""
         name = names.bridge(physnet, vlan)
         index = self._host.index(name)
+        if index is not None and self._complete.get(name) == index:
+            return index
         if index is None:
             index = _add_bridge(self._host, name)
         self._uplink(physnet, vlan, index)
+        self._complete[name] = index
         return index
 
     def _uplink(self, physnet: str, vlan: int, host_bridge: int) -> None:
