@@ -63,9 +63,13 @@ def _positive(table: Mapping[str, Any], key: str, default: int, source: str) -> 
 
 
 def _base_mac(value: Any, source: str) -> MacBase:
+    entry = f"{source} [network]"
     if not isinstance(value, str):
-        raise ConfigError(f"{source} [network]", "base_mac", f"must be a MAC, not {value!r}")
-    return MacBase.parse(value, f"{source} [network] base_mac")
+        raise ConfigError(entry, "base_mac", f"must be a MAC, not {value!r}")
+    try:
+        return MacBase.parse(value)
+    except ConfigError as err:
+        raise ConfigError(entry, "base_mac", err.reason) from None
 
 
 def _aliases(entries: Any) -> Mapping[str, Alias]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from random import Random
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.functional.api.conftest import Api
 from tests.functional.api.networking import error_of, network, port, subnet
+from vfnet.api.app import create_app
+from vfnet.api.settings import ApiSettings
+from vfnet.network.macs import MacBase
 
 MAC = "fa:16:3e:12:34:56"
 
@@ -173,3 +178,22 @@ def test_deleting_a_port_gives_its_address_back(api: Api, net: str) -> None:
     made = port(api, net)
     assert api.call("DELETE", f"/v1/ports/{made['id']}", "member").status_code == 204
     assert port(api, net)["fixed_ips"] == made["fixed_ips"]
+
+
+def test_generated_macs_come_from_the_configured_base_and_random_source(api: Api) -> None:
+    net = network(api)
+    settings = ApiSettings(base_mac=MacBase.parse("02:aa:bb:00:00:00"))
+    app = create_app(api.store, settings, random=Random(7))
+    with TestClient(app) as client:
+        headers = {"Authorization": f"Bearer {api.tokens['member']}"}
+        macs = [
+            client.post("/v1/ports", json={"network_id": net}, headers=headers).json()[
+                "mac_address"
+            ]
+            for _ in range(2)
+        ]
+    expected = Random(7)
+    assert macs == [
+        "02:aa:bb:" + ":".join(f"{b:02x}" for b in expected.getrandbits(24).to_bytes(3, "big"))
+        for _ in range(2)
+    ]

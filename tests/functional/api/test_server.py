@@ -53,6 +53,9 @@ def test_token_create_refuses_a_token_without_its_scope(
         ("[server]\nmax_body_size = 10\n", "max_body_size"),
         ("[database]\nurl = 'x'\n", "database"),
         ("[server\n", None),
+        ("[network]\nbase_mac = '01:00:5e:00:00:00'\n", "base_mac"),
+        ("[network]\nbase_mac = 'fa:16:3e'\n", "base_mac"),
+        ("[network]\nbase_mac = 7\n", "base_mac"),
     ],
 )
 def test_a_bad_settings_file_is_refused_naming_the_field(
@@ -86,3 +89,9 @@ def test_a_bad_alias_in_the_settings_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidAlias) as refused:
         load_settings(path)
     assert refused.value.field == "vendor_id"
+
+
+def test_a_settings_file_sets_the_base_of_generated_macs(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text("[network]\nbase_mac = 'fa:16:3e:4f:00:00'\n")
+    assert load_settings(path).base_mac.prefix == (0xFA, 0x16, 0x3E, 0x4F)

@@ -64,6 +64,8 @@ class PortUpdate(RequestBody):
     mirror_to: Ident | None = None
     vnic_type: str = Field(default="normal", alias="binding:vnic_type")
     mac_address: str = ""
+    #: What uses the port (an instance id); set by whoever plugs it.
+    device_id: Label = ""
     host_id: Name | None = Field(default=None, alias="binding:host_id")
 
 
