@@ -85,8 +85,9 @@ def _project_of(ctx: Context, asked: str | None) -> str | None:
 def _check_admin_only(ctx: Context, sent: dict[str, object]) -> None:
     """Refused before anything is looked up, so a member learns nothing else first."""
     role = ctx.principal.role.value
-    if sent.get(PROFILE):
-        check_profile(dict(sent[PROFILE]), role)  # type: ignore[call-overload]
+    profile = sent.get(PROFILE)
+    if isinstance(profile, dict):
+        check_profile(profile, role)
     if HOST_ID in sent and not ctx.principal.is_admin:
         raise Forbidden(f"only an admin may set {HOST_ID}; the {role} role may not")
 
