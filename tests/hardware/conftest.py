@@ -38,6 +38,8 @@ def pf(igb_pfs: list[IgbPf]) -> Iterator[IgbPf]:
     """The first PF with 4 VFs; the VFs go away (and their settings with them) after."""
     first = igb_pfs[0]
     set_vfs(first, 4)
+    # Enabling VFs closes and reopens the PF: max_tx_rate needs its link back (EINVAL before).
+    wait_for(f"carrier on {first.ifname}", lambda: carrier(first.ifname))
     yield first
     set_vfs(first, 0)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import uuid
 from dataclasses import replace
 
 import pytest
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
 
 from tests.hardware.igb import IgbPf, ip_vf_table, run
 from vfnet.agent.drivers.base import Refusal
@@ -112,6 +115,16 @@ def test_an_802_1ad_vlan_reaches_igb_and_is_refused_with_its_reason(
         Refusal(VfAttr.VLAN, EPROTONOSUPPORT),
     )
     assert driver.read(pf.ifname)[3] == RESET
+
+
+def test_pyroute2_s_own_vlan_list_is_two_bytes_short_and_refused_as_invalid(pf: IgbPf):
+    # Why the driver packs its own ifla_vf_vlan_info: when this fails, pyroute2 is fixed.
+    vlan_list = [{"vlan": 300, "qos": 0, "proto": 0x88A8}]
+    with IPRoute() as ipr:
+        (index,) = ipr.link_lookup(ifname=pf.ifname)
+        with pytest.raises(NetlinkError) as refused:
+            ipr.link("set", index=index, vf={"vf": 3, "vlan": vlan_list})
+    assert refused.value.code == errno.EINVAL
 
 
 def test_a_vf_past_numvfs_or_a_missing_pf_is_a_driver_error(pf: IgbPf, driver: NetlinkDriver):
