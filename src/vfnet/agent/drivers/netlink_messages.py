@@ -34,7 +34,7 @@ _NOT_REPORTED = 0xFFFFFFFF
 _vfinfo = ifinfmsg.vflist.vfinfo  # pyroute2's decoders of the fixed-size VF structs
 
 
-class vf_vlan_info(nla):
+class vf_vlan_info(nla):  # type: ignore[misc]  # pyroute2 is untyped
     """``struct ifla_vf_vlan_info`` as the kernel lays it out: 16 bytes.
 
     pyroute2 0.9.7 packs it as 14 (no tail padding after the be16 protocol); the kernel's
@@ -44,12 +44,12 @@ class vf_vlan_info(nla):
     fields = (("vf", "I"), ("vlan", "I"), ("qos", "I"), ("proto", ">H"), ("__pad", "2x"))
 
 
-class vf_vlan_list(nla):
+class vf_vlan_list(nla):  # type: ignore[misc]  # pyroute2 is untyped
     nla_map = ((1, "IFLA_VF_VLAN_INFO", "vf_vlan_info"),)
     vf_vlan_info = vf_vlan_info
 
 
-class vf_info(nla):
+class vf_info(nla):  # type: ignore[misc]  # pyroute2 is untyped
     """One ``IFLA_VF_INFO``: the VF attributes this module sets, by their kernel numbers."""
 
     nla_map = (
@@ -70,12 +70,12 @@ class vf_info(nla):
     vf_vlan_list = vf_vlan_list
 
 
-class vf_info_list(nla):
+class vf_info_list(nla):  # type: ignore[misc]  # pyroute2 is untyped
     nla_map = ((1, "IFLA_VF_INFO", "vf_info"),)
     vf_info = vf_info
 
 
-class vf_setlink(nlmsg):
+class vf_setlink(nlmsg):  # type: ignore[misc]  # pyroute2 is untyped
     """An RTM_SETLINK for one PF, named rather than indexed (the kernel resolves the name).
 
     Its own class, not a subclass of ifinfmsg: pyroute2 caches compiled attribute maps
