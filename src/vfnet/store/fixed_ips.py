@@ -1,8 +1,8 @@
 """A port's fixed IPs: chosen (lowest free) or checked (asked for), recorded, and given back.
 
-The subnets of the port's network are locked for the whole transaction, so concurrent
-creators on one subnet queue; ``ip_allocations``' primary key (subnet, address) is the
-last word if anything above were wrong.
+Free addresses are taken row by row from ``ipam`` (concurrent creators lock different
+free rows); ``ip_allocations``' primary key (subnet, address) is the last word if
+anything above were wrong.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from vfnet.network.subnets import FIXED_IPS, Subnet, check_requested_ip
 from vfnet.store import ipam, subnets
 from vfnet.store.records import FixedIp, FixedIpRequest
 from vfnet.store.tables import ip_allocations
+
+_ALLOCATE = ip_allocations.insert()
 
 
 class _InUse:
@@ -45,7 +47,7 @@ def allocate(
     first subnet of each IP version that has one. ``[]`` asks for none."""
     if requested is not None and not requested:
         return ()
-    found = [record.to_subnet() for record in subnets.for_network(conn, network_id, lock=True)]
+    found = [record.to_subnet() for record in subnets.for_network(conn, network_id)]
     given: list[FixedIp] = []
     if requested is None:
         for subnet, address in _lowest_per_version(conn, found):
@@ -66,9 +68,7 @@ def release(conn: sa.Connection, port_id: str, network_id: str) -> None:
     ).all()
     if not held:
         return
-    by_id = {
-        record.id: record.to_subnet() for record in subnets.for_network(conn, network_id, lock=True)
-    }
+    by_id = {record.id: record.to_subnet() for record in subnets.for_network(conn, network_id)}
     for row in held:
         ipam.give_back(conn, by_id[row.subnet_id], ip_address(row.ip_address))
 
@@ -146,9 +146,7 @@ def _subnet_holding(network_id: str, found: Sequence[Subnet], text: str) -> Subn
 
 def _record(conn: sa.Connection, port_id: str, subnet_id: str, address: IpAddress) -> FixedIp:
     conn.execute(
-        ip_allocations.insert().values(
-            subnet_id=subnet_id, ip_address=str(address), port_id=port_id
-        )
+        _ALLOCATE, {"subnet_id": subnet_id, "ip_address": str(address), "port_id": port_id}
     )
     return FixedIp(subnet_id, str(address))
 

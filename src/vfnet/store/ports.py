@@ -21,6 +21,10 @@ from vfnet.store.records import UNBOUND, FixedIp, FixedIpRequest, PortRecord
 from vfnet.store.tables import ports
 
 KIND = "port"
+_MAC_USED = sa.select(ports.c.id).where(
+    ports.c.network_id == sa.bindparam("network"), ports.c.mac_address == sa.bindparam("mac")
+)
+_INSERT = ports.insert()
 
 
 class MacsInUse:
@@ -31,10 +35,8 @@ class MacsInUse:
         self._network_id = network_id
 
     def __contains__(self, mac: object) -> bool:
-        query = sa.select(ports.c.id).where(
-            ports.c.network_id == self._network_id, ports.c.mac_address == mac
-        )
-        return self._conn.execute(query).first() is not None
+        found = self._conn.execute(_MAC_USED, {"network": self._network_id, "mac": mac})
+        return found.first() is not None
 
 
 def create(
@@ -67,7 +69,7 @@ def create(
         mirror_target=target,
     )
     values = _row(port, project_id, now)
-    conn.execute(ports.insert().values(values))
+    conn.execute(_INSERT, values)
     return record(values, fixed_ips.allocate(conn, network.id, port_id, requested_ips))
 
 

@@ -363,3 +363,23 @@ def test_the_port_record_gives_the_pure_port(store):
     pure = created.to_port()
     assert (pure.id, pure.vnic_type.value, pure.spoofchk) == (created.id, "macvtap", False)
     assert [str(ip) for ip in pure.fixed_ips] == ["10.0.0.2"]
+
+
+def test_addresses_come_in_order_across_many_ports_of_a_large_pool(store):
+    network = vlan_network(store)
+    subnet(store, network.id, "10.0.0.0/16")
+    subnet(store, network.id, "2001:db8::/64")
+    given = [addresses(port(store, network.id)) for _ in range(40)]
+    assert given == [[f"10.0.0.{n}", f"2001:db8::{n:x}"] for n in range(2, 42)]
+
+
+def test_an_address_asked_for_between_chosen_ones_is_skipped_later(store):
+    network = vlan_network(store)
+    made = subnet(store, network.id)
+    assert addresses(port(store, network.id)) == ["10.0.0.2"]
+    port(store, network.id, fixed_ips=[FixedIpRequest(made.id, "10.0.0.4")])
+    port(store, network.id, fixed_ips=[FixedIpRequest(made.id, "10.0.0.40")])
+    chosen = [addresses(port(store, network.id))[0] for _ in range(3)]
+    assert chosen == ["10.0.0.3", "10.0.0.5", "10.0.0.6"]
+    with pytest.raises(Conflict, match=r"10\.0\.0\.40 is already in use"):
+        port(store, network.id, fixed_ips=[FixedIpRequest(made.id, "10.0.0.40")])
