@@ -60,18 +60,47 @@ Public API (``Store``; records are frozen dataclasses from ``vfnet.store.records
     .record_placement(instance_id, claim, *, project=None, request=None) -> PlacementRecord
     .get_placement(instance_id)  .list_placements(*, project=None)  .move_placement(...)
     .delete_placement(instance_id)
+
+    Networking (``vfnet.store.networking``; pure checks from ``vfnet.network``, unique
+    keys behind them; a write that trips one reruns and raises the domain error)
+    .create_network(network) -> NetworkRecord       Conflict on a taken segment
+    .get_network(id)  .list_networks(*, project_id=None)  (own project's + shared)
+    .update_network(id, **changes)  name, admin_state_up, shared, qos_policy_id
+    .delete_network(id)                             InUse while it has ports
+    .create_subnet(request, *, project_id) -> SubnetRecord   Conflict on overlap
+    .get_subnet(id)  .list_subnets(*, network_id=None)  .update_subnet(id, **changes)
+    .delete_subnet(id)                              InUse while addresses are held
+    .create_port(request, *, project_id, role, mac_address=None, fixed_ips=None,
+                 base_mac=None, random=None) -> PortRecord
+        one transaction: MAC given or generated, fixed IPs asked ([FixedIpRequest]) or
+        the lowest free of the first subnet of each IP version (None), none ([])
+    .get_port(id)  .list_ports(*, network_id=None, project_id=None, host=None)
+    .update_port(id, changes, *, role)  .delete_port(id) -> PortRecord (as it was)
+    .set_port_binding(id, *, host, vif_type, vif_details, profile, status,
+                      failure_reason, claim_owner, mac_address=None)
+    .clear_port_binding(id)  .set_port_status(id, status)
+    .create_qos_policy(policy, *, name, project_id, shared=False) -> QosPolicyRecord
+    .get_qos_policy(id)  .list_qos_policies(*, project_id=None)
+    .update_qos_policy(id, *, name=None, rules=None, shared=None)
+    .delete_qos_policy(id)                          InUse while a network or port uses it
 """
 
 from vfnet.store.records import (
     ClaimedDevice,
     ClaimRecord,
     DeviceRecord,
+    FixedIp,
+    FixedIpRequest,
     FlavorRecord,
     HostRecord,
+    NetworkRecord,
     PlacementRecord,
     PoolRecord,
+    PortRecord,
+    QosPolicyRecord,
     ReportedDevice,
     ReportResult,
+    SubnetRecord,
     TokenRecord,
 )
 from vfnet.store.store import Store
@@ -80,12 +109,18 @@ __all__ = [
     "ClaimRecord",
     "ClaimedDevice",
     "DeviceRecord",
+    "FixedIp",
+    "FixedIpRequest",
     "FlavorRecord",
     "HostRecord",
+    "NetworkRecord",
     "PlacementRecord",
     "PoolRecord",
+    "PortRecord",
+    "QosPolicyRecord",
     "ReportResult",
     "ReportedDevice",
     "Store",
+    "SubnetRecord",
     "TokenRecord",
 ]

@@ -87,8 +87,9 @@ class NetworkingStore:
 
     def update_network(self, network_id: str, **changes: object) -> NetworkRecord:
         """``name``, ``admin_state_up``, ``shared``, ``qos_policy_id``."""
-        with self._write() as conn:
-            return networks.update(conn, network_id, changes)
+        return self._rerun_on_race(
+            "qos_policy_id", lambda conn: networks.update(conn, network_id, changes)
+        )
 
     def delete_network(self, network_id: str) -> None:
         """InUse while it has ports; its subnets go with it."""

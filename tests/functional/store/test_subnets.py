@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.functional.store.networking import addresses, port, subnet, vlan_network
 from vfnet.errors import Conflict, InUse, NotFound, ValidationError
+from vfnet.store import Store
 from vfnet.store.records import FixedIpRequest
 
 
@@ -103,3 +106,29 @@ def test_a_new_subnet_serves_ports_after_the_old_one_is_deleted(store):
     store.delete_subnet(subnet(store, network.id, "10.0.0.0/24").id)
     subnet(store, network.id, "10.0.9.0/24")
     assert addresses(port(store, network.id)) == ["10.0.9.2"]
+
+
+def test_two_servers_adding_one_cidr_to_a_network_at_once_leave_one_subnet(store, database_url):
+    network = vlan_network(store)
+    second = Store.open(database_url)
+    outcomes: list[str] = []
+
+    def add(target: Store) -> None:
+        try:
+            subnet(target, network.id, "10.0.0.0/24")
+            outcomes.append("created")
+        except Conflict as error:
+            outcomes.append(str(error))
+
+    try:
+        threads = [
+            threading.Thread(target=add, args=(store if n % 2 else second,)) for n in range(6)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        second.close()
+    assert outcomes.count("created") == 1
+    assert len(store.list_subnets(network_id=network.id)) == 1
