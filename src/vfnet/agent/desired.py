@@ -16,7 +16,8 @@ The JSON document (``GET`` of a host's desired state) is::
           "min_tx_rate": 0, "max_tx_rate": 10,             # Mbps, 0: none
           "link_state": "auto",             # auto | enable | disable
           "mtu": 1500,                      # null: leave the netdev's MTU alone
-          "attach": {"kind": "netns", "name": "cni-5d2a", "ifname": "net1"}
+          "attach": {"kind": "netns", "name": "cni-5d2a", "ifname": "net1"},
+          "mirror_to": "0000:3b:02.3"       # optional: copy its traffic to this VF
         }
       },
       "released": {                         # VFs to reset, with the claim generation
@@ -26,7 +27,9 @@ The JSON document (``GET`` of a host's desired state) is::
 
 ``attach`` is ``{"kind": "host"}`` (the VF netdev stays in the host namespace),
 ``{"kind": "netns", "name": <namespace>, "ifname": <name inside, or null>}`` or
-``{"kind": "libvirt", "name": <domain>}``. Every object refuses unknown keys and every
+``{"kind": "libvirt", "name": <domain>}``. ``mirror_to`` (optional, absent or null
+for none) names another VF whose port receives a copy of what this VF sends and
+receives. Every object refuses unknown keys and every
 value is checked before the agent acts; a bad one raises ``ValidationError`` whose field
 is a path such as ``devices[0000:3b:02.1].mac``.
 
@@ -87,6 +90,7 @@ class ClaimedVf:
     settings: VfSettings
     mtu: int | None = None
     attach: Attachment = HOST
+    mirror_to: PciAddress | None = None  # the VF that gets a copy of this one's traffic
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,7 @@ class _Device(_Wire):
     link_state: str
     mtu: int | None
     attach: Annotated[_HostAttach | _NetnsAttach | _LibvirtAttach, Field(discriminator="kind")]
+    mirror_to: str | None = None
 
 
 class _Desired(_Wire):
@@ -198,16 +203,29 @@ def _claimed(address: PciAddress, where: str, device: _Device) -> ClaimedVf:
         getattr(device.attach, "name", None),
         getattr(device.attach, "ifname", None),
     )
+    mirror_to = None
+    if device.mirror_to is not None:
+        mirror_to = _address(f"{where}.mirror_to", device.mirror_to, bracket=False)
+        if mirror_to == address:
+            raise ValidationError(f"{where}.mirror_to", "a VF cannot mirror to itself")
     return ClaimedVf(
-        address, device.owner, device.claim_generation, device.port_id, settings, mtu, attach
+        address,
+        device.owner,
+        device.claim_generation,
+        device.port_id,
+        settings,
+        mtu,
+        attach,
+        mirror_to,
     )
 
 
-def _address(section: str, key: str) -> PciAddress:
+def _address(section: str, key: str, *, bracket: bool = True) -> PciAddress:
     try:
         return PciAddress.parse(key)
     except InvalidPciAddress as error:
-        raise ValidationError(f"{section}[{key}]", error.reason) from None
+        where = f"{section}[{key}]" if bracket else section
+        raise ValidationError(where, error.reason) from None
 
 
 def _within(where: str, value: int, low: int, high: int) -> int:
@@ -248,7 +266,7 @@ def _claimed_json(vf: ClaimedVf) -> dict[str, Any]:
         attach["name"] = vf.attach.name
     if vf.attach.kind is AttachKind.NETNS:
         attach["ifname"] = vf.attach.ifname
-    return {
+    document: dict[str, Any] = {
         "owner": vf.owner,
         "claim_generation": vf.claim_generation,
         "port_id": vf.port_id,
@@ -264,3 +282,6 @@ def _claimed_json(vf: ClaimedVf) -> dict[str, Any]:
         "mtu": vf.mtu,
         "attach": attach,
     }
+    if vf.mirror_to is not None:
+        document["mirror_to"] = str(vf.mirror_to)
+    return document

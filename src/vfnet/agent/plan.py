@@ -16,6 +16,9 @@ Per managed VF, exactly one of:
 - not claimed and at RESET: a release the server asked for is reported verified, with
   the claim generation it was released at.
 
+Mirroring is planned apart (:func:`plan_mirrors`): drivers cannot read it back, so it
+is compared with what the agent last set, and all of it is unknown after a start.
+
 A VF the desired state claims is never reset, whatever it holds: when a VF was released
 and claimed again before the agent caught up, its new owner's settings are written over
 the old owner's, attribute by attribute, never through a reset in between.
@@ -36,6 +39,7 @@ from vfnet.pci.devices import DeviceType, HostDevices
 __all__ = [
     "Change",
     "ChangeKind",
+    "MirrorChange",
     "Plan",
     "PortReport",
     "PortState",
@@ -44,6 +48,7 @@ __all__ = [
     "VfTables",
     "locate",
     "plan",
+    "plan_mirrors",
 ]
 
 # PF netdev -> VF index -> settings, as drivers read them.
@@ -79,14 +84,15 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class PortReport:
-    """A port's status on this host; ``refused`` lists attributes the NIC would not take."""
+    """A port's status on this host; ``refused`` lists attributes the NIC would not take
+    (:class:`VfAttr` values, and ``"mirror"`` when it cannot mirror the VF)."""
 
     port_id: str
     address: PciAddress
     claim_generation: int
     state: PortState
     reason: str = ""
-    refused: tuple[VfAttr, ...] = ()
+    refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,17 @@ class ReleaseReport:
     claim_generation: int
     verified: bool
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorChange:
+    """Copy VF ``vf``'s traffic to VF ``to_vf`` of the same PF; ``to_vf`` None stops it."""
+
+    address: PciAddress
+    pf: str
+    vf: int
+    to_vf: int | None
+    to: PciAddress | None  # the target's address, None when stopping
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +156,36 @@ def locate(host: HostDevices) -> dict[PciAddress, VfLocation]:
             continue
         found[device.address] = VfLocation(parent.netdevs[0].name, device.vf_index)
     return found
+
+
+def plan_mirrors(
+    desired: DesiredState,
+    devices: Mapping[PciAddress, VfLocation],
+    known: Mapping[PciAddress, PciAddress | None],
+) -> tuple[tuple[MirrorChange, ...], dict[PciAddress, str]]:
+    """The mirror changes on managed VFs, and the claimed VFs whose mirror cannot be.
+
+    ``known`` is each VF's mirror target as last set (None: not mirrored); a VF missing
+    from it is unknown and set again, which also stops a mirror left from before.
+    A NIC mirrors between VFs of one PF only, so another target is refused by reason.
+    """
+    changes: list[MirrorChange] = []
+    refused: dict[PciAddress, str] = {}
+    for address, location in devices.items():
+        claim = desired.claimed.get(address)
+        target = claim.mirror_to if claim is not None else None
+        to = devices.get(target) if target is not None else None
+        if target is not None and (to is None or to.pf != location.pf):
+            where = "is not a VF this agent manages" if to is None else f"is on {to.pf}"
+            refused[address] = (
+                f"mirror: {target} {where}; a VF mirrors only to a VF of its own PF ({location.pf})"
+            )
+            target = to = None
+        if address in known and known[address] == target:
+            continue
+        to_vf = to.vf if to is not None else None
+        changes.append(MirrorChange(address, location.pf, location.vf, to_vf, target))
+    return tuple(changes), refused
 
 
 def _claimed(

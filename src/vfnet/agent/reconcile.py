@@ -10,30 +10,41 @@ as a pair (``IFLA_VF_RATE``), so a NIC refusing ``min_tx_rate`` leaves the maxim
 unenforced as well, and a port whose limit or guarantee is not in force must not look
 ACTIVE. The report still names the refused attributes (``PortReport.refused``) so the
 server can record them as what this PF cannot do and stop placing such ports on it.
+
+Mirroring (``mirror_to``) goes through drivers that can mirror (:class:`Mirroring`);
+with any other driver a port that asks for it is an ERROR with ``mirror`` refused. As
+no driver reads mirrors back, the pass takes what the previous one set (``mirrored``)
+and returns what it set, and an empty ``mirrored`` sets every managed VF's mirror once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from vfnet.agent.desired import DesiredState
 from vfnet.agent.drivers.base import Refusal, VfDriver
 from vfnet.agent.plan import (
     Change,
     ChangeKind,
+    MirrorChange,
     PortReport,
     PortState,
     ReleaseReport,
     VfLocation,
     plan,
+    plan_mirrors,
 )
 from vfnet.errors import DriverError
 from vfnet.network.vf_settings import VfAttr, VfSettings
 from vfnet.pci.address import PciAddress
 
-__all__ = ["PassResult", "reconcile"]
+__all__ = ["Mirroring", "PassResult", "reconcile"]
+
+MIRROR = "mirror"  # what ``PortReport.refused`` names when a mirror cannot be set
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +58,21 @@ class PassResult:
     releases: tuple[ReleaseReport, ...] = ()
     applied: tuple[Change, ...] = ()  # the changes attempted, refused ones included
     unreadable: Mapping[str, str] = field(default_factory=dict)  # PF -> driver's reason
+    # VF -> the VF it is mirrored to (None: not mirrored), as this pass left them.
+    mirrored: Mapping[PciAddress, PciAddress | None] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Mirroring(Protocol):
+    """A driver that can copy one VF's traffic to another VF of the same PF."""
+
+    def mirror(self, pf: str, vf: int, to_vf: int | None) -> None:
+        """Start (or, with ``to_vf`` None, stop) mirroring VF ``vf`` of ``pf``.
+
+        Raises:
+            DriverError: the PF or either VF is not there.
+        """
+        ...
 
 
 @dataclass(slots=True)
@@ -58,13 +84,27 @@ class _Failures:
 
 
 def reconcile(
-    desired: DesiredState, devices: Mapping[PciAddress, VfLocation], driver: VfDriver
+    desired: DesiredState,
+    devices: Mapping[PciAddress, VfLocation],
+    driver: VfDriver,
+    *,
+    mirrored: Mapping[PciAddress, PciAddress | None] | None = None,
 ) -> PassResult:
     """Bring the VFs in ``devices`` (address -> PF netdev and VF index) to ``desired``.
 
     Every claimed VF gets a port report, every release the server asked for a release
-    report; VFs outside ``devices`` are never read or written.
+    report; VFs outside ``devices`` are never read or written. ``mirrored`` is the
+    previous pass's :attr:`PassResult.mirrored` (None or empty: not known).
     """
+    result = _settings(desired, devices, driver)
+    failed, now_mirrored = _mirror(desired, devices, driver, mirrored or {})
+    ports = tuple(_with_mirror(port, failed.get(port.address)) for port in result.ports)
+    return dataclasses.replace(result, ports=ports, mirrored=now_mirrored)
+
+
+def _settings(
+    desired: DesiredState, devices: Mapping[PciAddress, VfLocation], driver: VfDriver
+) -> PassResult:
     actual, unreadable = _read(driver, sorted({location.pf for location in devices.values()}))
     first = plan(desired, actual, devices, unreadable=unreadable)
     if not first.changes:
@@ -85,6 +125,55 @@ def reconcile(
     for change in final.changes:
         _report_leftover(change, desired, after, failures, ports, releases)
     return PassResult(desired.generation, tuple(ports), tuple(releases), first.changes, unreadable)
+
+
+def _mirror(
+    desired: DesiredState,
+    devices: Mapping[PciAddress, VfLocation],
+    driver: VfDriver,
+    known: Mapping[PciAddress, PciAddress | None],
+) -> tuple[dict[PciAddress, tuple[str, bool]], dict[PciAddress, PciAddress | None]]:
+    """Set the mirrors that differ from ``known``: (why each failed, refused or not) and
+    what is now known."""
+    if not isinstance(driver, Mirroring):
+        reason = f"{MIRROR}: not supported by the {driver.name} driver"
+        wanted = (a for a, claim in desired.claimed.items() if claim.mirror_to and a in devices)
+        return {address: (reason, True) for address in wanted}, {}
+    changes, refused = plan_mirrors(desired, devices, known)
+    failed = {address: (reason, True) for address, reason in refused.items()}
+    now = dict(known)
+    for change in changes:
+        try:
+            driver.mirror(change.pf, change.vf, change.to_vf)
+        except DriverError as error:
+            log.warning("%s (%s VF %d): mirror: %s", change.address, change.pf, change.vf, error)
+            now.pop(change.address, None)  # unknown: set again next pass
+            if change.to is not None:
+                failed[change.address] = (f"{MIRROR}: {error}", False)
+            continue
+        now[change.address] = change.to
+        _log_mirror(change)
+    return failed, {address: to for address, to in now.items() if address in devices}
+
+
+def _log_mirror(change: MirrorChange) -> None:
+    if change.to is not None:
+        log.info("%s (%s VF %d): mirrored to %s", change.address, change.pf, change.vf, change.to)
+    else:
+        log.debug("%s (%s VF %d): not mirrored", change.address, change.pf, change.vf)
+
+
+def _with_mirror(port: PortReport, failure: tuple[str, bool] | None) -> PortReport:
+    """The port's report with its mirror's failure added: never ACTIVE without it."""
+    if failure is None:
+        return port
+    reason, refused = failure
+    return dataclasses.replace(
+        port,
+        state=PortState.ERROR,
+        reason=f"{port.reason}; {reason}" if port.reason else reason,
+        refused=(*port.refused, MIRROR) if refused else port.refused,
+    )
 
 
 def _read(
