@@ -21,7 +21,13 @@ from vfnet.store.tables import networks, ports, subnets
 
 KIND = "network"
 UPDATABLE = frozenset({"name", "admin_state_up", "shared", "qos_policy_id"})
+# Built once: the API reads a network on every port request.
 _BY_ID = sa.select(networks).where(networks.c.id == sa.bindparam("network"))
+_SUBNET_IDS = (
+    sa.select(subnets.c.id)
+    .where(subnets.c.network_id == sa.bindparam("network"))
+    .order_by(subnets.c.created_at, subnets.c.id)
+)
 
 
 def segment_key(segment: Segment) -> str | None:
@@ -70,10 +76,11 @@ def create(
 
 
 def get(conn: sa.Connection, network_id: str) -> NetworkRecord:
-    row = conn.execute(sa.select(networks).where(networks.c.id == network_id)).first()
+    params = {"network": network_id}
+    row = conn.execute(_BY_ID, params).first()
     if row is None:
         raise NotFound(KIND, network_id)
-    return _record(row, _subnet_ids(conn, network_id).get(network_id, ()))
+    return _record(row, tuple(conn.execute(_SUBNET_IDS, params).scalars()))
 
 
 def model(conn: sa.Connection, network_id: str) -> Network:
@@ -137,12 +144,10 @@ def lock(conn: sa.Connection, network_id: str) -> NetworkRecord:
     return get(conn, network_id)
 
 
-def _subnet_ids(conn: sa.Connection, network_id: str | None = None) -> dict[str, tuple[str, ...]]:
+def _subnet_ids(conn: sa.Connection) -> dict[str, tuple[str, ...]]:
     query = sa.select(subnets.c.network_id, subnets.c.id).order_by(
         subnets.c.created_at, subnets.c.id
     )
-    if network_id is not None:
-        query = query.where(subnets.c.network_id == network_id)
     grouped: dict[str, list[str]] = {}
     for row in conn.execute(query):
         grouped.setdefault(row.network_id, []).append(row.id)
