@@ -1,4 +1,4 @@
-"""The agent's pass: config -> discover -> num_vfs -> select -> tag -> health -> report.
+"""The agent's inventory pass: config -> discover -> num_vfs -> select -> tag -> health -> report.
 
 A pass first takes a cheap fingerprint of sysfs (``discovery.probe``) and the config
 file's stat; when neither moved since the last pass, nothing failed, and no resync is
@@ -9,6 +9,9 @@ one the server took.
 ``report_generation`` is seeded from the server: registering returns the host's last
 applied generation and every report counts on from it, so a restarted agent (or one on
 a reinstalled host) is never ignored as stale and keeps no state file of its own.
+
+What the pass found last (:class:`Discovery`) is what the reconcile step that follows
+(:mod:`vfnet.agent.serve`) manages: the selected VFs, located under their PFs.
 """
 
 from __future__ import annotations
@@ -21,9 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
-
-from vfnet.agent.drivers.base import VfDriver
 from vfnet.agent.health import assess
 from vfnet.agent.inventory import Report, Selection, build_report, select_devices, unhealthy
 from vfnet.agent.numvfs import (
@@ -33,12 +33,13 @@ from vfnet.agent.numvfs import (
     find_pf,
     numvfs_writer,
 )
+from vfnet.agent.plan import VfLocation, locate
 from vfnet.agent.settings import AgentSettings
 from vfnet.config import HostConfig, load_host_config
 from vfnet.discovery.probe import Fingerprint, fingerprint
 from vfnet.discovery.sysfs import SysfsReader
 from vfnet.discovery.topology import numa_sockets
-from vfnet.errors import ConfigError, Forbidden, VfnetError
+from vfnet.errors import ConfigError
 from vfnet.pci.address import PciAddress
 from vfnet.pci.devices import HostDevices
 
@@ -58,41 +59,45 @@ class ServerApi(Protocol):
         numa_sockets: Mapping[int, int] | None = None,
         physnets: Iterable[str] = (),
         bridges: Mapping[str, str] | None = None,
+        manages_vfs: bool = False,
     ) -> Json: ...
 
     def report_inventory(
         self, host: str, report_generation: int, devices: Iterable[Mapping[str, Any]]
     ) -> Json: ...
 
-    def list_devices(self, *, host: str | None = None) -> list[Json]: ...
+    def list_host_devices(self, host: str) -> list[Json]: ...
 
 
 class ServerInUse:
-    """The host's devices the server has claimed or allocated; None when it will not say.
-
-    Only admins may list devices today, so an agent token gets None (logged once) and
-    num_vfs then leaves every PF that already has VFs as it is.
-    """
+    """The host's devices the server has claimed or allocated (its own host's list)."""
 
     def __init__(self, server: ServerApi, host: str) -> None:
-        self.server, self.host, self._refused = server, host, False
+        self.server, self.host = server, host
 
     def __call__(self) -> frozenset[PciAddress] | None:
-        try:
-            devices = self.server.list_devices(host=self.host)
-        except Forbidden:
-            if not self._refused:
-                log.warning(
-                    "in use: this token may not list the host's devices; all taken as in use"
-                )
-            self._refused = True
-            return None
+        devices = self.server.list_host_devices(self.host)
         busy = (d for d in devices if d["state"] in ("claimed", "allocated") or d.get("owner"))
         return frozenset(PciAddress.parse(d["address"]) for d in busy)
 
 
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What the last full pass found: the host, its selected devices, and the config."""
+
+    host: HostDevices
+    selection: Selection
+    config: HostConfig
+    number: int  # counts full passes, so a follower can tell a new discovery
+
+    def managed(self) -> dict[PciAddress, VfLocation]:
+        """The selected VFs under their PF netdevs: what the reconcile step may touch."""
+        chosen = {item.device.address for item in self.selection.devices}
+        return {a: where for a, where in locate(self.host).items() if a in chosen}
+
+
 @dataclass
-class PassResult:
+class InventoryResult:
     """What one pass did: ``idle`` when the fingerprint said nothing changed."""
 
     idle: bool = False
@@ -123,8 +128,10 @@ class Agent:
         self._in_use = in_use
         self.config: HostConfig | None = None
         self._previous: HostConfig | None = None
-        # Applies VF settings for the reconcile step; discovery and reports need none.
-        self.driver: VfDriver | None = None
+        # Set when a VF driver runs the reconcile step: the server then publishes this
+        # host's desired state and waits for its reports before a port goes ACTIVE.
+        self.manages_vfs = False
+        self.discovery: Discovery | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._fingerprint: Fingerprint | None = None
         self._pfs: tuple[str, ...] = ()
@@ -153,19 +160,20 @@ class Agent:
         assert self.config is not None
         return self.config.sysfs_root
 
-    def run_pass(self) -> PassResult:
+    def run_pass(self) -> InventoryResult:
         reloaded = self._reload_config()
         mark = fingerprint(self.root, self._pfs)
         due = self.clock() - self._last_full >= self.settings.resync
         if not (reloaded or due or self._dirty or mark != self._fingerprint):
             log.debug("pass: nothing changed")
-            return PassResult(idle=True, problems=list(self._problems))
+            return InventoryResult(idle=True, problems=list(self._problems))
         self._last_full = self.clock()
         self._dirty = True
         host, results = self._discover_and_create(mark)
         selection = self._select(host, reloaded)
         if selection is None:
-            return PassResult(problems=list(self._problems))
+            return InventoryResult(problems=list(self._problems))
+        self._found(host, selection)
         problems = [*(r.error for r in results if r.error), *selection.problems]
         self._note_problems(problems)
         log.info("tag: %s", ", ".join(f"{k} {n}" for k, n in selection.tag_counts().items()))
@@ -178,7 +186,12 @@ class Agent:
             log.info("health: %s: %s", address, "; ".join(reasons))
         reported = self._report(selection, report)
         self._dirty = False
-        return PassResult(reported=reported, problems=problems)
+        return InventoryResult(reported=reported, problems=problems)
+
+    def _found(self, host: HostDevices, selection: Selection) -> None:
+        assert self.config is not None
+        number = self.discovery.number + 1 if self.discovery else 1
+        self.discovery = Discovery(host, selection, self.config, number)
 
     def _discover_and_create(self, mark: Fingerprint) -> tuple[HostDevices, list[NumVfsResult]]:
         assert self.config is not None
@@ -271,10 +284,15 @@ class Agent:
 
     def _register(self, physnets: list[str]) -> None:
         sockets = numa_sockets(self.root)
-        host = self.server.register_host(self.host, numa_sockets=sockets, physnets=physnets)
+        host = self.server.register_host(
+            self.host, numa_sockets=sockets, physnets=physnets, manages_vfs=self.manages_vfs
+        )
         self._physnets = physnets
         self._generation = max(self._generation, int(host["report_generation"]))
-        log.info("register: %s, physnets %s, NUMA sockets %s", self.host, physnets, sockets)
+        log.info(
+            "register: %s, physnets %s, NUMA sockets %s%s", self.host, physnets, sockets,
+            ", VFs managed here" if self.manages_vfs else "",
+        )  # fmt: skip
 
 
 def _needs_in_use(config: HostConfig, host: HostDevices) -> bool:
@@ -284,22 +302,3 @@ def _needs_in_use(config: HostConfig, host: HostDevices) -> bool:
         if pf is not None and pf.sriov is not None and 0 < pf.sriov.num_vfs != wanted:
             return True
     return False
-
-
-def serve(agent: Agent, *, interval: float, once: bool, stop: Callable[[float], bool]) -> int:
-    """Run passes until ``stop(interval)`` says so (or once): exit 0, or 1 after problems.
-
-    A pass that fails (server unreachable, sysfs unreadable) is logged in one line and
-    tried again next interval; the agent never dies of it.
-    """
-    while True:
-        try:
-            result = agent.run_pass()
-            failed = bool(result.problems)
-        except (VfnetError, httpx.HTTPError, OSError) as error:
-            log.error("pass: %s: %s; retrying in %gs", type(error).__name__, error, interval)
-            failed = True
-        if once:
-            return 1 if failed else 0
-        if stop(interval):
-            return 0

@@ -1,46 +1,127 @@
-"""``vfnet-agent``: one per host; discovers, creates VFs, reports inventory and health."""
+"""``vfnet-agent``: one per host; discovers, creates VFs, reports, and reconciles VF settings."""
 
 from __future__ import annotations
 
-import importlib
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn, cast
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from vfnet.agent.drivers.base import VfDriver
-from vfnet.agent.loop import Agent, serve
+from vfnet.agent.drivers.memory import MemoryDriver
+from vfnet.agent.loop import Agent, Discovery
+from vfnet.agent.numvfs import find_pf
+from vfnet.agent.serve import DriverKeeper, Reconciler, serve
 from vfnet.agent.settings import DRIVERS, AgentSettings, agent_settings
 from vfnet.client import Client
-from vfnet.errors import ConfigError, ValidationError
+from vfnet.config import load_host_config
+from vfnet.errors import ConfigError, DriverError, ValidationError
+
+if TYPE_CHECKING:
+    from vfnet.agent.drivers.eswitch import EswitchDriver
+    from vfnet.agent.drivers.eswitch_topology import HostSwitch
 
 log = logging.getLogger("vfnet.agent")
 
 CONFIG_ERROR = 2
-# --driver NAME -> the module and class that implement it.
-DRIVER_CLASSES = {
-    "memory": ("vfnet.agent.drivers.memory", "MemoryDriver"),
-    "eswitch": ("vfnet.agent.drivers.eswitch", "EswitchDriver"),
-    "netlink": ("vfnet.agent.drivers.netlink", "NetlinkDriver"),
-}
+NEEDS_ROOT = "needs root to build the host's switch (network namespaces); use --driver memory"
+DEFAULT_PHYSNET = "default"  # the segment of PFs no physnet names
 
 
-def load_driver(name: str) -> VfDriver | None:
-    """The VF driver called ``name``, or None (logged) when it cannot be made on this host.
+class KeptDriver:
+    """A driver whose PFs are the host's own (netlink): nothing to follow."""
+
+    def __init__(self, driver: VfDriver) -> None:
+        self.driver = driver
+
+    def driver_for(self, discovery: Discovery) -> VfDriver:
+        return self.driver
+
+
+class MemoryKeeper:
+    """A memory driver whose tables follow the VFs discovery finds, as a NIC's would."""
+
+    def __init__(self) -> None:
+        self.driver = MemoryDriver()
+        self._seen = 0
+
+    def driver_for(self, discovery: Discovery) -> VfDriver:
+        if discovery.number != self._seen:
+            self.driver.add_vfs(discovery.managed().values())
+            self._seen = discovery.number
+        return self.driver
+
+
+class EswitchKeeper:
+    """The emulated host's switch, built from discovery, ensured at start and whenever the
+    PFs, their VFs or their physnets change (or its namespace went missing)."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self._switch: HostSwitch | None = None
+        self._driver: EswitchDriver | None = None
+
+    def driver_for(self, discovery: Discovery) -> VfDriver:
+        from vfnet.agent.drivers.eswitch import EswitchDriver
+        from vfnet.agent.drivers.eswitch_kernel import netns_exists
+        from vfnet.agent.drivers.eswitch_topology import ensure
+
+        switch = host_switch(self.host, discovery)
+        if self._driver is None or switch != self._switch or not netns_exists(switch.netns):
+            ensure(switch)
+            if self._driver is not None:
+                self._driver.close()
+            self._switch, self._driver = switch, EswitchDriver(switch)
+        return self._driver
+
+
+def host_switch(host: str, discovery: Discovery) -> HostSwitch:
+    """The switch of ``host``: each PF that is mapped or has selected VFs, on its physnet,
+    with its VF netdevs by VF index (as discovery names them)."""
+    from vfnet.agent.drivers.eswitch_topology import HostSwitch, PfPorts
+
+    found = discovery.host
+    physnets: dict[str, str] = {}
+    for key, physnet in discovery.config.sriov_nic.physnets.items():
+        pf = find_pf(key, found)
+        if pf is not None and pf.ifname:
+            physnets[pf.ifname] = physnet
+    for item in discovery.selection.devices:
+        parent = found.get(item.device.parent_addr) if item.device.parent_addr else None
+        if parent is not None and parent.ifname:
+            physnets.setdefault(parent.ifname, item.physical_network or DEFAULT_PHYSNET)
+    ports = []
+    for pf in sorted(found.pfs(), key=lambda d: d.ifname or ""):
+        if pf.ifname not in physnets:
+            continue
+        vfs = {vf.vf_index: vf.ifname for vf in found.vfs_of(pf.address) if vf.vf_index is not None}
+        count = max(vfs, default=-1) + 1
+        names = tuple(vfs.get(n) or f"{pf.ifname}v{n}" for n in range(count))
+        ports.append(PfPorts(pf.ifname, physnets[pf.ifname], names))
+    return HostSwitch(host, tuple(ports))
+
+
+def driver_keeper(name: str, host: str) -> DriverKeeper | None:
+    """The driver called ``name`` for ``host``, or None (logged) when it cannot be made.
 
     Discovery, VF creation and reports need no driver, so an agent without one still
     serves its host's inventory; only VF settings wait for it.
     """
-    module_name, class_name = DRIVER_CLASSES[name]
+    if name == "memory":
+        return MemoryKeeper()
+    if name == "eswitch":
+        return EswitchKeeper(host)
     try:
-        driver_class = getattr(importlib.import_module(module_name), class_name)
-        return cast(VfDriver, driver_class())
-    except (ImportError, AttributeError, TypeError, OSError) as error:
+        from vfnet.agent.drivers.netlink import NetlinkDriver
+
+        return KeptDriver(NetlinkDriver())
+    except (ImportError, OSError, DriverError) as error:
         log.warning("driver %s: unavailable (%s); VF settings are not applied", name, error)
         return None
 
@@ -70,6 +151,11 @@ def load_driver(name: str) -> VfDriver | None:
     "--interval", type=float, default=10.0, show_default=True, help="Seconds between passes."
 )
 @click.option("--once", is_flag=True, help="One pass, then exit (1 if it found problems).")
+@click.option(
+    "--teardown",
+    is_flag=True,
+    help="Remove this emulated host's switch (--driver eswitch), then exit.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log idle passes too.")
 def main(
     config_path: Path,
@@ -80,6 +166,7 @@ def main(
     driver: str,
     interval: float,
     once: bool,
+    teardown: bool,
     verbose: bool,
 ) -> None:
     """Discover this host's SR-IOV devices, create VFs and report them to the vfnet server."""
@@ -89,6 +176,10 @@ def main(
     )
     # One line per request would drown the pipeline's own lines.
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if (teardown or driver == "eswitch") and os.geteuid() != 0:
+        _fail(f"{'--teardown' if teardown else '--driver eswitch'}: {NEEDS_ROOT}")
+    if teardown:
+        sys.exit(remove_switch(config_path, host))
     try:
         settings = agent_settings(
             config_path=config_path, server_url=server, token=token, token_file=token_file,
@@ -114,8 +205,25 @@ def run(settings: AgentSettings) -> int:
             agent.start()
         except ConfigError as error:
             _fail(str(error))
-        agent.driver = load_driver(settings.driver)
-        return serve(agent, interval=settings.interval, once=settings.once, stop=stop.wait)
+        keeper = driver_keeper(settings.driver, agent.host)
+        agent.manages_vfs = keeper is not None
+        reconciler = None if keeper is None else Reconciler(client, keeper)
+        return serve(
+            agent, reconciler, interval=settings.interval, once=settings.once, stop=stop.wait
+        )
+
+
+def remove_switch(config_path: Path, host: str | None) -> int:
+    """``--teardown``: the host's switch and its namespace, gone; 0, or 2 on a bad config."""
+    from vfnet.agent.drivers.eswitch_topology import HostSwitch, teardown
+
+    try:
+        name = host or load_host_config(config_path, hostname=host).name
+    except ConfigError as error:
+        _fail(str(error))
+    teardown(HostSwitch(name, ()))
+    click.echo(f"vfnet-agent: the switch of host {name} is removed")
+    return 0
 
 
 def _fail(message: str) -> NoReturn:
