@@ -155,7 +155,8 @@ class LibvirtHypervisor:
         self, name: str, device_xml: str, call: str, edit: Callable[[str, str], str]
     ) -> Plugged:
         domain = self._domain(name)
-        live = bool(domain.isActive())
+        with _translated(name):
+            live = bool(domain.isActive())
         flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
         if live:
             flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
