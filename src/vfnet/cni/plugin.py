@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,7 +97,7 @@ def add(call: Call) -> Result:
     state = call.state
     with state.locked(conf.device_id):
         holder = state.holder(conf.device_id)
-        if holder and holder != inv.netns and os.path.exists(holder):
+        if holder and holder != inv.netns and host.ops.exists(holder):
             raise CniError(Code.VF_ALLOCATED, f"VF {conf.device_id} is held by sandbox {holder}")
         if not host.ops.exists(inv.netns):
             raise CniError(Code.UNKNOWN_CONTAINER, f"CNI_NETNS: no namespace at {inv.netns}")
@@ -197,8 +196,11 @@ def _give_back(call: Call, record: Mapping[str, Any]) -> None:
     except VfnetError as error:
         raise CniError(Code.DETACH_FAILED, f"{place.netdev}: {error}") from None
     if outcome is not Outcome.GONE:  # a VF that died with its namespace is remade at reset
-        attrs = tuple(a for a in APPLY_ORDER if a.value in record["attrs"] or a is VfAttr.MAC)
-        refusals = host.driver.apply(place.pf, place.vf, original, attrs)
+        # What ADD asked for, and the MAC always (a trusted tenant may have changed it),
+        # where it differs now: an attribute the NIC refused at ADD is not refused again.
+        ours = {VfAttr(a) for a in record["attrs"]} | {VfAttr.MAC}
+        attrs = tuple(a for a in _read_vf(host, place).differs(original) if a in ours)
+        refusals = host.driver.apply(place.pf, place.vf, original, attrs) if attrs else ()
         if refusals:
             reasons = "; ".join(f"{r.attr.value}: {r.reason}" for r in refusals)
             raise CniError(Code.DETACH_FAILED, f"VF {place.device_id} kept {reasons}")

@@ -1,7 +1,8 @@
 """NamespaceOps: the narrow seam between container attachment and the kernel's namespaces.
 
-A namespace is named as ``ip netns`` names it (a bind mount under ``/run/netns``);
-``None`` is the namespace this process runs in, the host's. Links are named within
+A namespace is named as ``ip netns`` names it (a bind mount under ``/run/netns``) or
+by an absolute path to a namespace file (``/proc/PID/ns/net``, as CNI runtimes pass
+it); ``None`` is the namespace this process runs in, the host's. Links are named within
 their namespace. Every call is one kernel operation, so the attach steps above it
 can be reversed one by one and retried after a crash.
 """
