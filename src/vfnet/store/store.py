@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +38,10 @@ class Store(NetworkingStore):
         self.engine = engine
         self._writer = writer(engine)
         self.inventories = HostInventories(engine, self._writer)
+        # SQLite has one writer at a time; a writer that finds the file locked sleeps in
+        # SQLite's busy handler, backing off up to 100 ms. Threads of this process queue
+        # here instead and start the moment the previous writer commits.
+        self._sqlite_writers = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str | None = None, *, pool_size: int = 20) -> Store:
@@ -55,7 +60,7 @@ class Store(NetworkingStore):
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        with self._writer.begin() as conn:
+        with self._sqlite_writers or nullcontext(), self._writer.begin() as conn:
             yield conn
 
     # tokens
