@@ -1,125 +1,17 @@
-"""vfnet-agent as a process against a real vfnet-server, on generated hosts, memory driver.
-
-Each test generates its own host (two X710 PFs without VFs) under a name of its own, so
-tests share one server and never see each other's devices. Looping agents are waited
-on with a bounded poll of what the server shows, never a timed assertion.
-"""
+"""vfnet-agent as a process against a real vfnet-server, on generated hosts, memory driver."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from vfnet.client import Client
-from vfnet.lab.hostspec import HostSpec
+from tests.functional.agent.processes import Host, eventually
 from vfnet.lab.numvfs import EmulatedNumVfs
-from vfnet.lab.server import LabServer
-from vfnet.lab.sysfs import generate_host
 from vfnet.pci.address import PciAddress
 
 PF0 = PciAddress.parse("0000:3b:00.0")
 VF1 = "0000:3b:02.1"
-PATIENCE = 30.0  # seconds a looping agent gets to show a change; passes take milliseconds
-
-
-def agent_command() -> list[str]:
-    beside = Path(sys.executable).parent / "vfnet-agent"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("vfnet-agent")
-    return [found] if found else [sys.executable, "-m", "vfnet.agent.main"]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabServer, Client]]:
-    lab = LabServer(tmp_path_factory.mktemp("agent-server"))
-    with lab, Client(lab.url, lab.admin_token()) as admin:
-        yield lab, admin
-
-
-@dataclass
-class Host:
-    name: str
-    root: Path
-    config: Path
-    url: str
-    token: str
-    admin: Client
-
-    def write_config(self, mappings: str, num_vfs: dict[str, int]) -> None:
-        counts = "".join(f'"{pf}" = {n}\n' for pf, n in num_vfs.items())
-        text = (
-            f'[host]\nname = "{self.name}"\nsysfs_root = "{self.root}"\n\n'
-            f'[sriov_nic]\nphysical_device_mappings = "{mappings}"\n\n[num_vfs]\n{counts}'
-        )
-        # Written aside and renamed, as an operator's tools do, so no pass reads half a file.
-        staged = self.config.with_suffix(".new")
-        staged.write_text(text)
-        os.replace(staged, self.config)
-
-    def run_once(self, *extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*self.command(), "--once", *extra], capture_output=True, text=True, timeout=120
-        )
-
-    def command(self) -> list[str]:
-        return [
-            *agent_command(), "--config", str(self.config), "--server", self.url,
-            "--token", self.token, "--driver", "memory",
-        ]  # fmt: skip
-
-    def devices(self) -> dict[str, dict[str, Any]]:
-        return {d["address"]: d for d in self.admin.list_devices(host=self.name)}
-
-    def device_dir(self, address: str) -> Path:
-        return (self.root / "bus/pci/devices" / address).resolve()
-
-
-@pytest.fixture
-def host(server: tuple[LabServer, Client], tmp_path: Path) -> Host:
-    lab, admin = server
-    name = f"agent-{uuid.uuid4().hex[:8]}"
-    root = tmp_path / "sys"
-    generate_host(HostSpec(nic="x710", pfs=2, vfs=0, numa_nodes=1), root)
-    token = admin.create_token("agent", host=name, name=name)["token"]
-    made = Host(name, root.resolve(), tmp_path / "host.toml", lab.url, token, admin)
-    made.write_config("physnet1:ens1f0", {"ens1f0": 4})
-    return made
-
-
-@pytest.fixture
-def looping(host: Host, tmp_path: Path) -> Iterator[Path]:
-    """A looping agent on ``host``; yields its log file."""
-    log_path = tmp_path / "agent.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*host.command(), "--interval", "0.2"], stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        eventually(lambda: len(host.devices()) == 4, log_path)
-        yield log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    assert process.returncode == 0, log_path.read_text()
-
-
-def eventually(check: Callable[[], bool], log_path: Path) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not seen within {PATIENCE:g}s; agent log:\n{log_path.read_text()}")
-        time.sleep(0.1)
 
 
 def test_one_pass_registers_the_host_creates_the_vfs_and_reports_them(host: Host) -> None:
@@ -209,3 +101,13 @@ def test_a_bad_new_config_is_logged_and_the_old_one_kept(host: Host, looping: Pa
     eventually(lambda: not host.devices()[VF1]["healthy"], looping)
     [line] = [ln for ln in looping.read_text().splitlines() if "keeping the previous" in ln]
     assert "[num_vfs]: ens1f0: expected a whole number >= 0, not -1" in line
+
+
+def test_the_eswitch_driver_without_root_is_refused_in_one_line_naming_memory(host: Host) -> None:
+    command = [*host.command("eswitch"), "--once"]
+    if os.geteuid() == 0:  # the same agent, run as nobody
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "--driver eswitch" in line and "needs root" in line and "--driver memory" in line
