@@ -84,6 +84,7 @@ class EswitchConf(_Strict):
 
     host: str = Field(min_length=1)
     physnets: dict[str, str]
+    fabric: str | None = None  # the namespace its uplinks meet in; the lab's default if None
 
 
 class NetConf(_Strict):

@@ -91,6 +91,8 @@ def _driver(conf: NetConf, read: Callable[[], HostDevices]) -> tuple[VfDriver, s
             if pf.ifname in conf.eswitch.physnets
         )  # fmt: skip
         switch = HostSwitch(conf.eswitch.host, ports)
+        if conf.eswitch.fabric is not None:
+            switch = HostSwitch(conf.eswitch.host, ports, conf.eswitch.fabric)
         return EswitchDriver(switch), switch.netns
     if conf.driver == "memory":
         from vfnet.agent.drivers.memory import MemoryDriver

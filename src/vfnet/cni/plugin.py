@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from vfnet.agent.attach.containers import Outcome, attach, detach, find_vf
+from vfnet.agent.attach.containers import Outcome, attach, detach, find_vf, remember_home
 from vfnet.agent.attach.netns import Route
 from vfnet.agent.drivers.base import APPLY_ORDER, VfAttr, VfSettings
 from vfnet.cni import ipam
@@ -136,6 +136,13 @@ def _plug(
     call: Call, place: VfPlace, wanted: VfSettings, attrs: tuple[VfAttr, ...], mac: str | None
 ) -> Result:
     inv, conf, host = call.invocation, call.conf, call.host
+    if not find_vf(host.ops, inv.netns, place.host_ns, place.netdev):
+        try:
+            remember_home(host.ops, place.netdev, place.host_ns)
+        except VfnetError as error:
+            raise CniError(Code.ATTACH_FAILED, f"{place.netdev}: {error}") from None
+        finally:
+            host.ops.release()
     refusals = host.driver.apply(place.pf, place.vf, wanted, attrs)
     if refusals:
         reasons = "; ".join(f"{r.attr.value}: {r.reason}" for r in refusals)

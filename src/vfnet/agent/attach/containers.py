@@ -31,7 +31,15 @@ log = logging.getLogger(__name__)
 ALIAS_TAG = "vfnet-vf "
 IFNAMSIZ = 15
 
-__all__ = ["Home", "Outcome", "attach", "detach", "find_vf", "remove_namespace"]
+__all__ = [
+    "Home",
+    "Outcome",
+    "attach",
+    "detach",
+    "find_vf",
+    "remember_home",
+    "remove_namespace",
+]
 
 
 class Outcome(StrEnum):
@@ -136,7 +144,9 @@ def _interface(cidr: str) -> str:
         raise ValidationError("addresses", f"{cidr!r} is not an address with a prefix") from None
 
 
-def _move_in(ops: NamespaceOps, vf: str, host_ns: str | None, container_ns: str) -> Link:
+def remember_home(ops: NamespaceOps, vf: str, host_ns: str | None) -> tuple[Link, Home]:
+    """Writes the VF's home (name, MAC, MTU) into its alias, unless already there: called
+    before anything changes its MAC, so that detach puts back the MAC it had."""
     at_home = find_vf(ops, host_ns, host_ns, vf) or _lookup(ops, host_ns, vf)
     if at_home is None:
         raise NotFound("VF netdev", f"{vf} in {host_ns or 'the host namespace'}")
@@ -144,6 +154,11 @@ def _move_in(ops: NamespaceOps, vf: str, host_ns: str | None, container_ns: str)
     if home is None or (home.ns, home.name) != (host_ns, vf):
         home = Home(host_ns, vf, at_home.mac, at_home.mtu)
         ops.set_link(host_ns, at_home.name, alias=home.alias())
+    return at_home, home
+
+
+def _move_in(ops: NamespaceOps, vf: str, host_ns: str | None, container_ns: str) -> Link:
+    at_home, home = remember_home(ops, vf, host_ns)
     ops.move(host_ns, at_home.name, container_ns, home.temporary_name())
     found = _lookup(ops, container_ns, home.temporary_name())
     assert found is not None
