@@ -254,3 +254,25 @@ def test_an_error_answers_in_the_configs_version(machine: Machine) -> None:
             "details": "",
         },
     )
+
+
+def test_del_puts_back_the_netdev_mac_a_driver_changed_while_the_vf_was_home(
+    machine: Machine,
+) -> None:
+    ops, memory = machine.ops, machine.driver
+
+    class MacFollowingDriver(MemoryDriver):
+        """As the eswitch does: a MAC assigned while the VF is home is its netdev's too."""
+
+        def apply(self, pf: str, vf: int, wanted: VfSettings, attrs: tuple[VfAttr, ...]) -> Any:
+            home = "ens1f0v2" in [link.name for link in ops.links(None)]
+            if VfAttr.MAC in attrs and home and wanted.mac != RESET.mac:
+                ops.set_link(None, "ens1f0v2", mac=wanted.mac)
+            return memory.apply(pf, vf, wanted, attrs)
+
+    machine.driver = MacFollowingDriver()
+    machine.driver.tables = memory.tables
+    machine.call("ADD", mac="52:54:00:00:00:07")
+    assert machine.ops.links(SANDBOX)[0].mac == "52:54:00:00:00:07"
+    machine.call("DEL")
+    assert [(link.name, link.mac) for link in ops.links(None)] == [("ens1f0v2", VF_MAC)]

@@ -212,8 +212,10 @@ def _detach(ops: NamespaceOps, vf_netdev: str, host_ns: str | None, container_ns
             return Outcome.RETURNED
     at_home = find_vf(ops, host_ns, host_ns, vf_netdev) or _lookup(ops, host_ns, vf_netdev)
     if at_home is not None:
+        # Under another name with its namespace gone: the kernel returned it (host_ns None).
+        returned = at_home.name != vf_netdev and not ops.exists(container_ns)
         _restore(ops, host_ns, at_home)
-        return Outcome.HOME
+        return Outcome.RECOVERED if returned else Outcome.HOME
     stray = find_vf(ops, None, host_ns, vf_netdev)
     if stray is not None:
         log.warning(

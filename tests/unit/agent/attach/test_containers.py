@@ -108,7 +108,8 @@ def test_a_host_namespace_vf_left_in_a_vanished_namespace_gets_its_name_back() -
     ops = kernel(host_ns=None)
     plug(ops, host_ns=None, ifname="net1")
     ops.delete(CONTAINER)
-    detach(ops, VF, None, CONTAINER)
+    assert [link.name for link in ops.links(None)] == ["net1"]
+    assert detach(ops, VF, None, CONTAINER) is Outcome.RECOVERED
     assert [(link.name, link.mac) for link in ops.links(None)] == [(VF, VF_MAC)]
 
 
