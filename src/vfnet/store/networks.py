@@ -23,9 +23,12 @@ KIND = "network"
 UPDATABLE = frozenset({"name", "admin_state_up", "shared", "qos_policy_id"})
 # Built once: the API reads a network on every port request.
 _BY_ID = sa.select(networks).where(networks.c.id == sa.bindparam("network"))
-_SUBNET_IDS = (
-    sa.select(subnets.c.id)
-    .where(subnets.c.network_id == sa.bindparam("network"))
+# The network with its subnet ids in one statement: a row per subnet (one with a NULL
+# subnet id when it has none).
+_WITH_SUBNETS = (
+    sa.select(networks, subnets.c.id.label("subnet_id"))
+    .outerjoin(subnets, subnets.c.network_id == networks.c.id)
+    .where(networks.c.id == sa.bindparam("network"))
     .order_by(subnets.c.created_at, subnets.c.id)
 )
 
@@ -76,11 +79,10 @@ def create(
 
 
 def get(conn: sa.Connection, network_id: str) -> NetworkRecord:
-    params = {"network": network_id}
-    row = conn.execute(_BY_ID, params).first()
-    if row is None:
+    rows = conn.execute(_WITH_SUBNETS, {"network": network_id}).all()
+    if not rows:
         raise NotFound(KIND, network_id)
-    return _record(row, tuple(conn.execute(_SUBNET_IDS, params).scalars()))
+    return _record(rows[0], tuple(row.subnet_id for row in rows if row.subnet_id is not None))
 
 
 def model(conn: sa.Connection, network_id: str) -> Network:
