@@ -1,17 +1,24 @@
 """Device states and the PF/VF/vDPA dependency rules, as pure transitions over a host's table.
 
 Public API:
-    DeviceState      available, claimed, allocated, unavailable, unclaimable, removed
+    DeviceState      available, claimed, allocated, unavailable, unclaimable, removed, releasing
     DeviceStatus     (state, owner, request_id) of one device
     Family           parent/children links by slot number among the tracked devices
     Changes          list of (slot, new DeviceStatus) a transition returns
     claim, allocate, free, remove   slot-level transitions: (statuses, family, slot, ...) -> Changes
+    await_reset, reset_verified     the same, for a host that verifies each reset: a freed
+                                    device is releasing until its reset is read back
     settle           the derived states of every free device, as Changes
     DeviceTable      an immutable table keyed by PciAddress with the same transitions
 
 A PF's children are its VFs and its vDPA devices (a vDPA device is a VF with a vDPA
 child, so it is linked by ``parent_addr`` exactly like a VF). A device whose parent is
 not tracked has no parent here, so no dependency rule applies to it.
+
+On a host whose agent resets VFs, a release is ``free`` then ``await_reset``: the device
+is ``releasing`` (not schedulable, counted nowhere as free, its relatives blocked as by a
+claim) until ``reset_verified``, when the agent has read the reset back. A VF still holding
+its last owner's MAC, VLAN and rates is never handed to the next owner.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ class DeviceState(StrEnum):
     UNAVAILABLE = "unavailable"  # a relative is allocated
     UNCLAIMABLE = "unclaimable"  # a relative is claimed
     REMOVED = "removed"  # gone from the host while free
+    RELEASING = "releasing"  # freed, waiting for the host to verify its reset
 
 
 BUSY = frozenset({DeviceState.CLAIMED, DeviceState.ALLOCATED})
@@ -40,6 +48,10 @@ BUSY = frozenset({DeviceState.CLAIMED, DeviceState.ALLOCATED})
 _AVAILABLE = DeviceState.AVAILABLE
 _CLAIMED = DeviceState.CLAIMED
 BLOCKED = frozenset({DeviceState.UNCLAIMABLE, DeviceState.UNAVAILABLE})
+# States no relative's change re-derives: owned, waiting for a reset, or gone.
+_KEPT = BUSY | {DeviceState.RELEASING, DeviceState.REMOVED}
+_HELD = BUSY | {DeviceState.RELEASING}  # a PF with such a child cannot be taken whole
+_GONE_OR_RESETTING = frozenset({DeviceState.REMOVED, DeviceState.RELEASING})
 
 
 class DeviceStatus(NamedTuple):
@@ -62,6 +74,7 @@ AVAILABLE = DeviceStatus(DeviceState.AVAILABLE)
 UNCLAIMABLE = DeviceStatus(DeviceState.UNCLAIMABLE)
 UNAVAILABLE = DeviceStatus(DeviceState.UNAVAILABLE)
 REMOVED = DeviceStatus(DeviceState.REMOVED)
+RELEASING = DeviceStatus(DeviceState.RELEASING)
 
 Changes = list[tuple[int, DeviceStatus]]
 
@@ -108,7 +121,7 @@ def _check_children_idle(
     action: str, statuses: Sequence[DeviceStatus], family: Family, slot: int
 ) -> None:
     for child in family.children[slot]:
-        if statuses[child].state in BUSY:
+        if statuses[child].state in _HELD:
             why = f"its child {_describe(family, child, statuses[child])}"
             _refuse(action, family, slot, statuses[slot], why)
 
@@ -116,7 +129,7 @@ def _check_children_idle(
 def _block(statuses: Sequence[DeviceStatus], slots: Iterable[int], to: DeviceStatus) -> Changes:
     """Mark free relatives blocked; a removed relative is no longer there to block."""
     return [
-        (s, to) for s in slots if statuses[s].state is not DeviceState.REMOVED and statuses[s] != to
+        (s, to) for s in slots if statuses[s].state not in _GONE_OR_RESETTING and statuses[s] != to
     ]
 
 
@@ -187,7 +200,7 @@ def derived(
         parent_state = statuses[parent].state
         if parent_state is DeviceState.ALLOCATED:
             return UNAVAILABLE
-        if parent_state is DeviceState.CLAIMED:
+        if parent_state is DeviceState.CLAIMED or parent_state is DeviceState.RELEASING:
             return UNCLAIMABLE
     claimed = False
     for child in family.children[slot]:
@@ -196,7 +209,9 @@ def derived(
         child_state = statuses[child].state
         if child_state is DeviceState.ALLOCATED:
             return UNAVAILABLE
+        # A child waiting for its reset holds its PF back as a claim does.
         claimed = claimed or child_state is DeviceState.CLAIMED
+        claimed = claimed or child_state is DeviceState.RELEASING
     return UNCLAIMABLE if claimed else AVAILABLE
 
 
@@ -229,14 +244,55 @@ def remove(statuses: Sequence[DeviceStatus], family: Family, slot: int) -> Chang
     current = statuses[slot]
     if current.state in BUSY or current.state is DeviceState.REMOVED:
         _refuse("remove", family, slot, current)
+    if current.state is DeviceState.RELEASING:  # it no longer holds its relatives back
+        return _resettle(statuses, family, slot, REMOVED)
     return [(slot, REMOVED)]
+
+
+def await_reset(statuses: Sequence[DeviceStatus], family: Family, slot: int) -> Changes:
+    """A device its owner just freed waits for its reset to be verified: releasing.
+
+    Only a free device (available or blocked by a relative) can wait; its free
+    relatives become blocked exactly as if it were still claimed.
+    """
+    current = statuses[slot]
+    if current.state in _KEPT:
+        _refuse("await the reset of", family, slot, current)
+    return _resettle(statuses, family, slot, RELEASING)
+
+
+def reset_verified(statuses: Sequence[DeviceStatus], family: Family, slot: int) -> Changes:
+    """A releasing device whose reset was read back is free again, as its relatives allow."""
+    current = statuses[slot]
+    if current.state is not DeviceState.RELEASING:
+        _refuse("verify the reset of", family, slot, current, "it is not releasing")
+    return _resettle(statuses, family, slot, derived(statuses, family, slot))
+
+
+def _resettle(
+    statuses: Sequence[DeviceStatus], family: Family, slot: int, new: DeviceStatus
+) -> Changes:
+    """``slot`` becomes ``new``; its free relatives take the states that leaves them in."""
+    after = list(statuses)
+    after[slot] = new
+    changes: Changes = [(slot, new)]
+    parent = family.parent[slot]
+    relatives = family.children[slot] if parent is None else (parent, *family.children[slot])
+    for relative in relatives:
+        if after[relative].state in _KEPT:
+            continue
+        settled = derived(after, family, relative)
+        if settled != after[relative]:
+            changes.append((relative, settled))
+            after[relative] = settled
+    return changes
 
 
 def settle(statuses: Sequence[DeviceStatus], family: Family) -> Changes:
     """Re-derive the state of every free device from its relatives (after a load or report)."""
     changes: Changes = []
     for slot, status in enumerate(statuses):
-        if status.state in BUSY or status.state is DeviceState.REMOVED:
+        if status.state in _KEPT:
             continue
         settled = derived(statuses, family, slot)
         if settled != status:
@@ -286,3 +342,9 @@ class DeviceTable:
 
     def remove(self, address: PciAddress) -> DeviceTable:
         return self.apply(remove(self.statuses, self.family, self.family.slot(address)))
+
+    def await_reset(self, address: PciAddress) -> DeviceTable:
+        return self.apply(await_reset(self.statuses, self.family, self.family.slot(address)))
+
+    def reset_verified(self, address: PciAddress) -> DeviceTable:
+        return self.apply(reset_verified(self.statuses, self.family, self.family.slot(address)))
