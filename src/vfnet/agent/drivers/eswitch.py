@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from vfnet.agent.drivers import eswitch_names as names
@@ -25,6 +25,7 @@ from vfnet.agent.drivers import eswitch_tc as tc
 from vfnet.agent.drivers.base import APPLY_ORDER, Refusal, VfAttr, VfSettings
 from vfnet.agent.drivers.eswitch_kernel import NETNS_RUN_DIR, Netns
 from vfnet.agent.drivers.eswitch_topology import IFF_UP, HostSwitch, PfPorts, Segments
+from vfnet.agent.drivers.netlink_messages import link_settings
 from vfnet.errors import DriverError
 from vfnet.network.vf_settings import ZERO_MAC, LinkState
 
@@ -34,42 +35,75 @@ _SETS = ("spoofchk_on", "trust_on", "link_auto", "vf_mac", "vlan_qos")
 __all__ = ["EswitchDriver"]
 
 
-class _Pass:
-    """One apply() call: the host's handles, the nft lines it gathers, sets read once."""
+class _Batch:
+    """What apply() calls gather to send at the end: link settings in one rtnetlink batch,
+    set elements in one nft transaction."""
 
-    def __init__(self, driver: EswitchDriver, pf: PfPorts, vf: int) -> None:
+    def __init__(self, driver: EswitchDriver) -> None:
+        self.driver = driver
         self.host = driver.host()
         self.segments = driver.segments()
+        self.links: dict[int, dict[str, Any]] = {}  # ifindex -> link_settings' keywords
+        self.members: list[str] = []
+        self.keyed: dict[tuple[str, str], object | None] = {}  # (set, rep) -> value
+
+    def send(self) -> None:
+        if self.links:
+            self.host.set_links([link_settings(i, **kw) for i, kw in self.links.items()])
+        if not self.members and not self.keyed:
+            return
+        try:
+            self.host.nft.run(self._script(self.driver.sets()))
+        except DriverError:
+            # The known set contents were stale (another process changed them): the
+            # transaction did nothing, so read them and try once more.
+            self.driver.forget_sets()
+            self.host.nft.run(self._script(self.driver.sets()))
+        sets = self.driver.sets()
+        for (set_name, rep), value in self.keyed.items():
+            sets[set_name].pop(rep, None)
+            if value is not None:
+                sets[set_name][rep] = [value]
+
+    def _script(self, sets: dict[str, dict[str, list[Any]]]) -> str:
+        lines = list(self.members)
+        for (set_name, rep), value in self.keyed.items():
+            prefix = f"element bridge {names.NFT_TABLE} {set_name}"
+            lines.extend(
+                f"delete {prefix} {{ {rep} . {old} }}" for old in sets[set_name].get(rep, ())
+            )
+            if value is not None:
+                lines.append(f"add {prefix} {{ {rep} . {value} }}")
+        return "\n".join(lines)
+
+
+class _Pass:
+    """One VF's share of a batch: its PF, its representor, the settings it gathers."""
+
+    def __init__(self, batch: _Batch, pf: PfPorts, vf: int) -> None:
+        self.batch = batch
+        self.host = batch.host
+        self.segments = batch.segments
         self.pf = pf
         self.vf = vf
         self.rep = names.representor(pf.pf, vf)
-        self.nft: list[str] = []
-        self._sets: dict[str, dict[str, Any]] | None = None
         index = self.host.index(self.rep)
         if self.host.index(pf.pf) is None or index is None:
             raise DriverError(f"VF {vf} of PF {pf.pf} is not on the switch")
         self.rep_index = index
 
-    def keyed(self, set_name: str) -> dict[str, Any]:
-        """Representor -> its element's value in a set, read once per pass."""
-        if self._sets is None:
-            self._sets = _read_sets(self.host)
-        return self._sets[set_name]
+    def link(self, index: int, **settings: Any) -> None:
+        self.batch.links.setdefault(index, {}).update(settings)
 
     def member(self, set_name: str, on: bool) -> None:
         # "add" then "delete" removes whether or not it was there, without reading first.
         element = f"element bridge {names.NFT_TABLE} {set_name} {{ {self.rep} }}"
-        self.nft.append(f"add {element}")
+        self.batch.members.append(f"add {element}")
         if not on:
-            self.nft.append(f"delete {element}")
+            self.batch.members.append(f"delete {element}")
 
     def keyed_element(self, set_name: str, value: object | None) -> None:
-        old = self.keyed(set_name).get(self.rep)
-        prefix = f"element bridge {names.NFT_TABLE} {set_name}"
-        if old is not None:
-            self.nft.append(f"delete {prefix} {{ {self.rep} . {old} }}")
-        if value is not None:
-            self.nft.append(f"add {prefix} {{ {self.rep} . {value} }}")
+        self.batch.keyed[(set_name, self.rep)] = value
 
 
 class EswitchDriver:
@@ -81,6 +115,19 @@ class EswitchDriver:
         self.switch = switch
         self._handles: tuple[int, Netns, Netns] | None = None
         self._segments: Segments | None = None
+        # The sets as last read or written: a pass deletes a VF's old MAC and VLAN
+        # priority elements by their full keys, and listing the table each time would
+        # cost more than the rest of the pass. read() refreshes it.
+        self._sets: dict[str, dict[str, list[Any]]] | None = None
+
+    def sets(self) -> dict[str, dict[str, list[Any]]]:
+        """Each set as representor -> the values of its elements (read when not known)."""
+        if self._sets is None:
+            self._sets = _read_sets(self.host())
+        return self._sets
+
+    def forget_sets(self) -> None:
+        self._sets = None
 
     def host(self) -> Netns:
         return self._open()[1]
@@ -100,6 +147,7 @@ class EswitchDriver:
         if self._handles is None or self._handles[0] != inode:
             self.close()
             self._handles = (inode, Netns(self.switch.netns), Netns(self.switch.fabric))
+            self._sets = None
         return self._handles
 
     def close(self) -> None:
@@ -115,7 +163,11 @@ class EswitchDriver:
         if pf not in links:
             raise DriverError(f"PF {pf} is not on host {self.switch.host}")
         ifnames = {link["index"]: name for name, link in links.items()}
-        sets = _read_sets(host)
+        self._sets = _read_sets(host)
+        sets = {
+            name: {rep: values[-1] for rep, values in got.items()}
+            for name, got in self._sets.items()
+        }
         rates = tc.max_tx_rates(host, ifnames)
         table: dict[int, VfSettings] = {}
         for name, link in links.items():
@@ -138,17 +190,43 @@ class EswitchDriver:
     def apply(
         self, pf: str, vf: int, wanted: VfSettings, attrs: tuple[VfAttr, ...]
     ) -> tuple[Refusal, ...]:
+        batch = _Batch(self)
+        refusals = self._gather(batch, pf, vf, wanted, attrs)
+        batch.send()
+        return refusals
+
+    def apply_many(
+        self, changes: Sequence[tuple[str, int, VfSettings, tuple[VfAttr, ...]]]
+    ) -> list[tuple[Refusal, ...] | DriverError]:
+        """:meth:`apply` for many VFs at once, each (pf, vf, wanted, attrs): one rtnetlink
+        batch and one nft transaction for all. Each VF's refusals, or the DriverError that
+        kept anything from being set on it, in the order of ``changes``.
+
+        Raises:
+            DriverError: the kernel refused the batch (what was set of it stays set).
+        """
+        batch = _Batch(self)
+        outcomes: list[tuple[Refusal, ...] | DriverError] = []
+        for pf, vf, wanted, attrs in changes:
+            try:
+                outcomes.append(self._gather(batch, pf, vf, wanted, attrs))
+            except DriverError as error:
+                outcomes.append(error)
+        batch.send()
+        return outcomes
+
+    def _gather(
+        self, batch: _Batch, pf: str, vf: int, wanted: VfSettings, attrs: tuple[VfAttr, ...]
+    ) -> tuple[Refusal, ...]:
         ports = self.switch.port(pf)
         if ports is None:
             raise DriverError(f"PF {pf} is not on host {self.switch.host}")
-        step = _Pass(self, ports, vf)
+        step = _Pass(batch, ports, vf)
         refusals = []
         for attr in (a for a in APPLY_ORDER if a in attrs):
             reason = _APPLY[attr](step, wanted)
             if reason is not None:
                 refusals.append(Refusal(attr, reason))
-        if step.nft:
-            step.host.nft.run("\n".join(step.nft))
         return tuple(refusals)
 
     def mirror(self, pf: str, vf: int, to_vf: int | None) -> None:
@@ -164,18 +242,20 @@ class EswitchDriver:
         tc.set_mirror(host, rep, rep_index, to)
 
 
-def _read_sets(host: Netns) -> dict[str, dict[str, Any]]:
-    """Each set of the table as representor -> value (True for plain membership)."""
-    sets: dict[str, dict[str, Any]] = {name: {} for name in _SETS}
+def _read_sets(host: Netns) -> dict[str, dict[str, list[Any]]]:
+    """Each set of the table as representor -> its elements' values ([True] for plain
+    membership; a representor may have been left with two by a race)."""
+    sets: dict[str, dict[str, list[Any]]] = {name: {} for name in _SETS}
     for item in host.nft.list_json(f"table bridge {names.NFT_TABLE}"):
         found = item.get("set")
         if not found or found["name"] not in sets:
             continue
         for element in found.get("elem", []):
             if isinstance(element, dict) and "concat" in element:
-                sets[found["name"]][element["concat"][0]] = element["concat"][1]
+                rep, value = element["concat"][:2]
+                sets[found["name"]].setdefault(rep, []).append(value)
             else:
-                sets[found["name"]][str(element)] = True
+                sets[found["name"]][str(element)] = [True]
     return sets
 
 
@@ -188,7 +268,7 @@ def _apply_mac(step: _Pass, wanted: VfSettings) -> str | None:
     step.member("mac_assigned", assigned)
     vf_netdev = step.host.index(step.pf.vfs[step.vf]) if step.vf < len(step.pf.vfs) else None
     if assigned and vf_netdev is not None:  # still in the host namespace: not yet attached
-        step.host.ipr.link("set", index=vf_netdev, address=mac)
+        step.link(vf_netdev, mac=mac)
     return None
 
 
@@ -198,7 +278,7 @@ def _apply_vlan(step: _Pass, wanted: VfSettings) -> str | None:
     if not 0 <= wanted.vlan <= 4094 or not 0 <= wanted.qos <= 7:
         return f"EINVAL: vlan {wanted.vlan} qos {wanted.qos} out of range (0-4094, 0-7)"
     bridge = step.segments.bridge(step.pf.physnet, wanted.vlan)
-    step.host.ipr.link("set", index=step.rep_index, master=bridge)
+    step.link(step.rep_index, master=bridge)
     step.keyed_element("vlan_qos", wanted.qos or None)
     return None
 
@@ -220,9 +300,9 @@ def _apply_spoofchk(step: _Pass, wanted: VfSettings) -> str | None:
 def _apply_link_state(step: _Pass, wanted: VfSettings) -> str | None:
     up = wanted.link_state is LinkState.ENABLE
     if wanted.link_state is LinkState.AUTO:  # follows the PF's carrier, taken now
-        pf = step.host.ipr.get_links(step.host.index(step.pf.pf))[0]
-        up = bool(pf.get_attr("IFLA_CARRIER"))
-    step.host.ipr.link("set", index=step.rep_index, state="up" if up else "down")
+        pf = step.host.index(step.pf.pf)
+        up = pf is not None and step.host.carrier(pf)
+    step.link(step.rep_index, up=up)
     step.member("link_auto", wanted.link_state is LinkState.AUTO)
     return None
 

@@ -17,20 +17,29 @@ import os
 import socket
 import struct
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from vfnet.agent.drivers.netlink import errno_reason
+from vfnet.agent.drivers.netlink_messages import RTM_GETLINK, RTM_SETLINK, carrier, link_query
+from vfnet.agent.drivers.netlink_socket import NETNS_RUN_DIR, RtnlSocket, inside
 from vfnet.errors import DriverError
 
-CLONE_NEWNET = 0x40000000
 SIOCGIFINDEX = 0x8933
-NETNS_RUN_DIR = "/run/netns"
 _NFT_OUTPUT_JSON = 1 << 4
 
-__all__ = ["NetlinkError", "Netns", "Nft", "create_netns", "delete_netns", "netns_exists"]
+__all__ = [
+    "NETNS_RUN_DIR",
+    "NetlinkError",
+    "Netns",
+    "Nft",
+    "create_netns",
+    "delete_netns",
+    "netns_exists",
+]
 
 
 def _libc() -> ctypes.CDLL:
@@ -56,26 +65,6 @@ def _run(argv: list[str], stdin: str | None = None) -> None:
     done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise DriverError(f"{' '.join(argv[:4])}: {done.stderr.strip() or done.returncode}")
-
-
-@contextlib.contextmanager
-def _inside(name: str) -> Iterator[None]:
-    """This thread inside namespace ``name`` for the duration, then back where it was."""
-    path = os.path.join(NETNS_RUN_DIR, name)
-    try:
-        target = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        raise DriverError(f"network namespace {name!r} is not there") from None
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    libc = _libc()
-    try:
-        if libc.setns(target, CLONE_NEWNET) != 0:
-            raise DriverError(f"setns {name!r}: {os.strerror(ctypes.get_errno())}")
-        yield
-    finally:
-        libc.setns(own, CLONE_NEWNET)
-        os.close(own)
-        os.close(target)
 
 
 class Nft:
@@ -134,16 +123,36 @@ class Netns:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        with _inside(name):
+        with inside(name):
             self.ipr = IPRoute()
             self.ipr.get_links(0)  # the socket is made lazily: make it now, in here
             self.nft = Nft()
+            # Link settings in batches, encoded by hand: no general encoder in the way.
+            self.rtnl = RtnlSocket()
             # Resolves names by ioctl in this namespace: no netlink message to decode.
             self._names = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
+    def set_links(self, requests: Sequence[bytes]) -> None:
+        """Sends RTM_SETLINK ``requests`` (from ``link_settings``) in one batch.
+
+        Raises:
+            DriverError: the kernel refused one (the others were still applied).
+        """
+        answers = self.rtnl.exchange([(RTM_SETLINK, request) for request in requests])
+        for answer in answers:
+            if answer.errno:
+                raise DriverError(f"setting a link in {self.name}: {errno_reason(answer.errno)}")
+
+    def carrier(self, index: int) -> bool:
+        """Whether link ``index`` has carrier."""
+        (answer,) = self.rtnl.exchange([(RTM_GETLINK, link_query(index))])
+        if answer.errno:
+            raise DriverError(f"link {index} in {self.name}: {errno_reason(answer.errno)}")
+        return any(carrier(payload) for _, payload in answer.messages)
+
     def sysctl(self, key: str, value: str) -> None:
         """Writes ``/proc/sys/<key>`` as this namespace sees it (net.* is per namespace)."""
-        with _inside(self.name), open(f"/proc/sys/{key.replace('.', '/')}", "w") as file:
+        with inside(self.name), open(f"/proc/sys/{key.replace('.', '/')}", "w") as file:
             file.write(value)
 
     def index(self, ifname: str) -> int | None:
@@ -165,6 +174,7 @@ class Netns:
     def close(self) -> None:
         self.ipr.close()
         self.nft.close()
+        self.rtnl.close()
         self._names.close()
 
 

@@ -3,6 +3,10 @@
 What a VF sends enters the switch at its representor's ingress, so the rate limit
 redirects that ingress to an ifb whose tbf shapes it, and a mirror copies the
 representor's ingress and egress to another VF's representor.
+
+The ifb and the redirect are made with the representor (:func:`add_rate_limiter`), so
+setting a rate is one tbf change and removing it one qdisc delete: an ifb without a tbf
+passes everything on unshaped.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Mapping
 from vfnet.agent.drivers import eswitch_names as names
 from vfnet.agent.drivers.eswitch_kernel import Netns, ignoring
 
+TC_H_ROOT = 0xFFFFFFFF
 INGRESS = 0xFFFFFFF2  # clsact's ingress hook (TC_H_MIN_INGRESS under TC_H_CLSACT)
 EGRESS = 0xFFFFFFF3
 ETH_P_ALL = 0x0003
@@ -27,23 +32,17 @@ _HZ = 250  # the coarsest timer tick tbf may run at: the burst must cover one ti
 
 def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
     """Shapes what VF ``vf`` sends to ``mbps`` Mbit/s; 0 removes the shaper."""
-    ifb = names.rate_limiter(pf, vf)
-    limiter = ns.index(ifb)
+    limiter = ns.index(names.rate_limiter(pf, vf))
+    if limiter is None:  # a switch built before representors came with their ifb
+        if mbps == 0:
+            _delete_filter(ns, rep, INGRESS, RATE_PREF)  # never redirect to nowhere
+            return
+        limiter = add_rate_limiter(ns, pf, vf, rep)
     if mbps == 0:
-        _delete_filter(ns, rep, INGRESS, RATE_PREF)
-        with ignoring():
-            ns.ipr.link("del", ifname=ifb)
+        with ignoring(errno.ENOENT, errno.EINVAL):
+            ns.ipr.tc("del", index=limiter, parent=TC_H_ROOT)
         return
-    redirected = _has_filter(ns, rep, INGRESS, RATE_PREF)
-    if limiter is None:
-        if redirected:  # left redirecting to an ifb that is gone
-            _delete_filter(ns, rep, INGRESS, RATE_PREF)
-            redirected = False
-        ns.ipr.link("add", ifname=ifb, kind="ifb", flags=IFF_UP, change=IFF_UP)
-        limiter = ns.index(ifb)
-        assert limiter is not None
     rate = mbps * 1_000_000 // 8  # bytes/s
-    ns.ipr.tc("replace", "clsact", rep)
     ns.ipr.tc(
         "replace",
         "tbf",
@@ -53,8 +52,27 @@ def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
         burst=max(_MIN_BURST, rate // _HZ),
         latency="50ms",
     )
+
+
+def add_rate_limiter(ns: Netns, pf: str, vf: int, rep: int) -> int:
+    """VF ``vf``'s ifb, and its representor's ingress redirected to it: made if missing.
+
+    Returns:
+        The ifb's ifindex.
+    """
+    ifb = names.rate_limiter(pf, vf)
+    limiter = ns.index(ifb)
+    redirected = _has_filter(ns, rep, INGRESS, RATE_PREF)
+    if limiter is None:
+        if redirected:  # left redirecting to an ifb that is gone
+            _delete_filter(ns, rep, INGRESS, RATE_PREF)
+            redirected = False
+        ns.ipr.link("add", ifname=ifb, kind="ifb", flags=IFF_UP, change=IFF_UP)
+        limiter = ns.index(ifb)
+        assert limiter is not None
     if redirected:
-        return  # reapplying a rate changes only the tbf
+        return limiter
+    ns.ipr.tc("replace", "clsact", rep)
     ns.ipr.tc(
         "add-filter",
         "u32",
@@ -68,6 +86,7 @@ def set_max_tx_rate(ns: Netns, pf: str, vf: int, rep: int, mbps: int) -> None:
             {"kind": "mirred", "direction": "egress", "action": "redirect", "ifindex": limiter}
         ],
     )
+    return limiter
 
 
 def max_tx_rates(ns: Netns, ifnames: Mapping[int, str]) -> dict[str, int]:

@@ -8,10 +8,12 @@ two hosts on one segment meet there; different segments never share a bridge.
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass
 
 from vfnet.agent.drivers import eswitch_names as names
+from vfnet.agent.drivers import eswitch_tc as tc
 from vfnet.agent.drivers.eswitch_kernel import (
     Netns,
     create_netns,
@@ -173,14 +175,48 @@ def _ensure_pf(host: Netns, segments: Segments, pf: PfPorts) -> None:
             flags=IFF_UP,
             change=IFF_UP,
         )
-    if added:  # a new VF reads as a released one: spoofchk on, link state auto
-        reps = ", ".join(names.representor(pf.pf, n) for n in added)
-        host.nft.run(
-            f"add element bridge {names.NFT_TABLE} spoofchk_on {{ {reps} }}\n"
-            f"add element bridge {names.NFT_TABLE} link_auto {{ {reps} }}\n"
-        )
+    if added:
+        _reset(host, pf.pf, added)
+    for n in range(len(pf.vfs)):
+        rep = host.index(names.representor(pf.pf, n))
+        assert rep is not None
+        tc.add_rate_limiter(host, pf.pf, n, rep)
     for n in sorted(present - set(range(len(pf.vfs)))):
         _remove_vf(host, pf.pf, n)
+
+
+def _reset(host: Netns, pf: str, vfs: list[int]) -> None:
+    """New representors read as released VFs: spoofchk on, link state auto, nothing else.
+
+    A representor made again (its VF died with a container's namespace, which took the
+    veth pair along) must not inherit what the old one left in the sets or on its ifb.
+    """
+    reps = [names.representor(pf, n) for n in vfs]
+    lines = _forget(host, reps)
+    listed = ", ".join(reps)
+    lines.append(f"add element bridge {names.NFT_TABLE} spoofchk_on {{ {listed} }}")
+    lines.append(f"add element bridge {names.NFT_TABLE} link_auto {{ {listed} }}")
+    host.nft.run("\n".join(lines))
+    for n in vfs:
+        limiter = host.index(names.rate_limiter(pf, n))
+        if limiter is not None:
+            with ignoring(errno.ENOENT, errno.EINVAL):
+                host.ipr.tc("del", index=limiter, parent=tc.TC_H_ROOT)
+
+
+def _forget(host: Netns, reps: list[str]) -> list[str]:
+    """nft lines deleting every set element keyed by one of ``reps``."""
+    wanted = set(reps)
+    lines = []
+    for item in host.nft.list_json(f"table bridge {names.NFT_TABLE}"):
+        found = item.get("set", {})
+        for element in found.get("elem", []):
+            key = element["concat"] if isinstance(element, dict) else [element]
+            if key[0] in wanted:
+                value = " . ".join(str(k) for k in key)
+                set_name = f"bridge {names.NFT_TABLE} {found['name']}"
+                lines.append(f"delete element {set_name} {{ {value} }}")
+    return lines
 
 
 def _remove_vf(host: Netns, pf: str, n: int) -> None:
@@ -189,15 +225,7 @@ def _remove_vf(host: Netns, pf: str, n: int) -> None:
     for link in (rep, names.rate_limiter(pf, n)):
         with ignoring():
             host.ipr.link("del", ifname=link)
-    lines = []
-    for item in host.nft.list_json(f"table bridge {names.NFT_TABLE}"):
-        found = item.get("set", {})
-        for element in found.get("elem", []):
-            key = element["concat"] if isinstance(element, dict) else [element]
-            if key[0] == rep:
-                value = " . ".join(str(k) for k in key)
-                set_name = f"bridge {names.NFT_TABLE} {found['name']}"
-                lines.append(f"delete element {set_name} {{ {value} }}")
+    lines = _forget(host, [rep])
     if lines:
         host.nft.run("\n".join(lines))
 

@@ -32,6 +32,7 @@ IFF_UP = 0x1
 IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
 IFLA_MASTER = 10
+IFLA_CARRIER = 33
 IFLA_VFINFO_LIST = 22
 IFLA_EXT_MASK = 29
 IFLA_VF_INFO = 1
@@ -129,6 +130,17 @@ def link_settings(
     if master is not None:
         payload += _attr(IFLA_MASTER, _U32.pack(master))
     return payload
+
+
+def link_query(index: int) -> bytes:
+    """RTM_GETLINK payload for link ``index``, without its VF table or statistics."""
+    return _IFINFO.pack(0, 0, index, 0, 0)
+
+
+def carrier(payload: bytes | memoryview) -> bool:
+    """Whether the link of an RTM_NEWLINK payload has carrier (``IFLA_CARRIER``)."""
+    data = memoryview(payload)[_IFINFO.size :]
+    return any(kind == IFLA_CARRIER and value[0] == 1 for kind, value in _attrs(data))
 
 
 def _mac_bytes(mac: str, field: str) -> bytes:
