@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -296,3 +297,52 @@ def test_fewer_vfs_remove_the_extra_ones_from_the_switch(lab: Lab) -> None:
     ensure(HostSwitch(switch.host, (PfPorts(PF, PHYSNET, (f"{PF}v0", f"{PF}v1")),), switch.fabric))
     assert driver.read(PF) == {0: RESET, 1: RESET}
     assert "tbf" not in sh("tc", "-n", switch.netns, "qdisc", "show")
+
+
+def test_a_vf_that_died_with_its_container_comes_back_released_when_the_switch_is_ensured(
+    lab: Lab,
+) -> None:
+    switch, driver = lab.host("a")
+    wanted = VfSettings(mac=mac(1), vlan=100, qos=5, trust=True, max_tx_rate=50)
+    set_vf(driver, 1, wanted)
+    container = lab.attach(switch, 1, None)
+    lab.containers.remove(container)
+    sh("ip", "netns", "delete", container)  # takes the VF's veth pair, representor and all
+    rep = names.representor(PF, 1)
+    for _ in range(100):  # the kernel frees a deleted namespace's links asynchronously
+        if rep not in sh("ip", "-n", switch.netns, "-o", "link", "show"):
+            break
+        time.sleep(0.05)
+    ensure(switch)
+    assert driver.read(PF)[1] == RESET
+    assert rep not in sh("ip", "netns", "exec", switch.netns, "nft", "list", "set", "bridge",
+                         names.NFT_TABLE, "vf_mac")  # fmt: skip
+    assert "tbf" not in sh("tc", "-n", switch.netns, "qdisc", "show")
+    set_vf(driver, 1, wanted)
+    assert driver.read(PF)[1] == wanted
+
+
+def test_a_driver_whose_view_of_the_sets_is_stale_still_sets_what_was_asked(lab: Lab) -> None:
+    switch, driver = lab.host("a")
+    set_vf(driver, 0, VfSettings(mac=mac(1), vlan=100, qos=2))
+    other = EswitchDriver(switch)  # another process's driver (a CNI call) changes the VF
+    try:
+        set_vf(other, 0, VfSettings(mac=mac(2), vlan=100, qos=3))
+    finally:
+        other.close()
+    set_vf(driver, 0, VfSettings(mac=mac(3), vlan=100, qos=4))
+    assert driver.read(PF)[0] == VfSettings(mac=mac(3), vlan=100, qos=4)
+
+
+def test_many_vfs_go_in_one_batch_and_each_gets_its_own_outcome(lab: Lab) -> None:
+    _, driver = lab.host("a")
+    first = VfSettings(mac=mac(1), vlan=100, trust=True, max_tx_rate=10)
+    qinq = VfSettings(mac=mac(2), vlan=200, vlan_proto="802.1ad")
+    outcomes = driver.apply_many(
+        [(PF, 0, first, APPLY_ORDER), (PF, 9, first, APPLY_ORDER), (PF, 2, qinq, APPLY_ORDER)]
+    )
+    assert outcomes[0] == ()
+    assert str(outcomes[1]) == f"VF 9 of PF {PF} is not on the switch"
+    assert [r.attr for r in outcomes[2]] == [VfAttr.VLAN]
+    table = driver.read(PF)
+    assert (table[0], table[1], table[2]) == (first, RESET, VfSettings(mac=mac(2)))
