@@ -71,7 +71,13 @@ def record_of(row: Any) -> DeviceRecord:
         health_reasons=tuple(row.health_reasons),
     )
     return DeviceRecord(
-        row.host, reported, row.state, row.owner, bool(row.vanished), row.request_id
+        row.host,
+        reported,
+        row.state,
+        row.owner,
+        bool(row.vanished),
+        row.request_id,
+        int(row.claim_generation),
     )
 
 

@@ -23,6 +23,7 @@ def register(
     numa_sockets: Mapping[int, int] | None,
     physnets: Iterable[str],
     bridges: Mapping[str, str] | None,
+    manages_vfs: bool = False,
 ) -> HostRecord:
     """Create the host, or update what it declares; its inventory is left alone.
 
@@ -35,6 +36,7 @@ def register(
         "numa_sockets": {str(cell): socket for cell, socket in (numa_sockets or {}).items()},
         "physnets": sorted(set(physnets)),
         "bridges": dict(bridges or {}),
+        "manages_vfs": manages_vfs,
         "changed_seq": next_seq(conn),
     }
     updated = conn.execute(hosts.update().where(hosts.c.name == name).values(declared))
@@ -96,13 +98,14 @@ def stamp_changed(conn: sa.Connection, name: str) -> None:
 
 
 def note_report(
-    conn: sa.Connection, name: str, *, report_generation: int, reported_at: datetime
+    conn: sa.Connection, name: str, *, report_generation: int, values: Mapping[str, object]
 ) -> bool:
-    """Record that a report changing nothing arrived; false if a newer one came first."""
+    """Record that a report changing nothing arrived (``values``: when, and the agent's
+    problems); false if a newer one came first."""
     result = conn.execute(
         hosts.update()
         .where(hosts.c.name == name, hosts.c.report_generation < report_generation)
-        .values(report_generation=report_generation, reported_at=reported_at)
+        .values({**values, "report_generation": report_generation})
     )
     return result.rowcount == 1
 
@@ -117,4 +120,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> HostRecord:
         bridges=dict(row.bridges),
         created_at=row.created_at,
         reported_at=row.reported_at,
+        manages_vfs=bool(row.manages_vfs),
+        desired_generation=int(row.desired_generation),
+        problems=tuple(row.problems or ()),
     )

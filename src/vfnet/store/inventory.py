@@ -23,8 +23,9 @@ import sqlalchemy as sa
 from vfnet.errors import NotFound, StaleGeneration
 from vfnet.inventory.claims import HostInventory
 from vfnet.inventory.requests import PciRequest
+from vfnet.inventory.states import DeviceState
 from vfnet.pci.address import PciAddress
-from vfnet.store import claims, devices, hosts
+from vfnet.store import claims, desired, devices, hosts, releasing
 from vfnet.store.loaded import Loaded, held, still_tracked, unchanged
 from vfnet.store.records import ClaimedDevice, ClaimRecord, ReportedDevice, ReportResult
 from vfnet.store.tables import hosts as hosts_table
@@ -99,19 +100,68 @@ class HostInventories:
 
         def claim_rows(conn: sa.Connection) -> None:
             claims.add(conn, loaded.host, plan.owner, plan.picked)
+            releasing.bump_claim_generations(conn, loaded.host, plan.picked)
 
         generation = self._save(loaded, claim_rows, touched=plan.picked)
         taken = [ClaimedDevice(a, rid, claims.CLAIMED) for a, rid in plan.picked.items()]
         return claims.record(plan.owner, loaded.host, generation, taken)
 
     def release(self, owner: str) -> list[ClaimRecord]:
-        """Free what ``owner`` holds on every host; returns what was freed."""
-        return self._for_each_host(
-            owner,
-            lambda inventory: inventory.release(owner),
-            lambda conn, host: claims.remove(conn, host, owner),
-            report="before",
-        )
+        """Free what ``owner`` holds on every host; returns what was freed.
+
+        On a host whose agent manages its VFs, a freed VF is releasing instead, until the
+        agent reports its reset verified (``verify_resets``).
+        """
+        with self._engine.connect() as conn:
+            names = claims.hosts_of(conn, owner)
+        return [
+            self.retrying(functools.partial(self._release_once, owner, host), RETRIES)
+            for host in names
+        ]
+
+    def _release_once(self, owner: str, host: str) -> ClaimRecord:
+        with self.host_lock(host):
+            loaded = self._checkout(host)
+            before = held(loaded.inventory, owner)
+            freed = loaded.inventory.release(owner)
+            with self._engine.connect() as conn:
+                verified_here = releasing.manages_vfs(conn, host)
+            if verified_here:
+                waiting = releasing.resettable(loaded.inventory, freed)
+                loaded.inventory = releasing.with_transitions(
+                    loaded.inventory, "await_reset", waiting
+                )
+
+            def rows(conn: sa.Connection) -> None:
+                claims.remove(conn, host, owner)
+                desired.bump(conn, [host])
+
+            generation = self._save(loaded, rows, [device.address for device in before])
+            return ClaimRecord(owner, host, before, generation)
+
+    def verify_resets(self, host: str, reported: Mapping[PciAddress, int]) -> list[PciAddress]:
+        """Free the releasing devices whose reset was verified at their current claim
+        generation (``reported``: address -> claim generation); returns those freed."""
+
+        def once() -> list[PciAddress]:
+            with self.host_lock(host):
+                loaded = self._checkout(host)
+                with self._engine.connect() as conn:
+                    current = releasing.releasing(conn, host)
+                # Rows read after the checkout: a write in between moved the generation,
+                # and the compare-and-set below refuses this one.
+                waiting = {a: g for a, g in current.items() if _is_releasing(loaded, a)}
+                freed = releasing.verifiable(waiting, reported)
+                if not freed:
+                    self._checkin(loaded)
+                    return []
+                loaded.inventory = releasing.with_transitions(
+                    loaded.inventory, "reset_verified", freed
+                )
+                self._save(loaded, lambda conn: desired.bump(conn, [host]), freed)
+                return freed
+
+        return self.retrying(once, RETRIES)
 
     def allocate(self, owner: str) -> list[ClaimRecord]:
         return self._for_each_host(
@@ -131,18 +181,27 @@ class HostInventories:
     # Reports
 
     def report(
-        self, host: str, report_generation: int, reported: Sequence[ReportedDevice]
+        self,
+        host: str,
+        report_generation: int,
+        reported: Sequence[ReportedDevice],
+        problems: Sequence[str] | None = None,
     ) -> ReportResult:
-        """Replace the host's inventory with ``reported``, unless an older report came late."""
+        """Replace the host's inventory with ``reported``, unless an older report came late;
+        ``problems`` (None: not sent) replace what the agent could not do last time."""
 
         def once() -> ReportResult:
             with self.host_lock(host):
-                return self._report_once(host, report_generation, reported)
+                return self._report_once(host, report_generation, reported, problems)
 
         return self.retrying(once, RETRIES)
 
     def _report_once(
-        self, host: str, report_generation: int, reported: Sequence[ReportedDevice]
+        self,
+        host: str,
+        report_generation: int,
+        reported: Sequence[ReportedDevice],
+        problems: Sequence[str] | None,
     ) -> ReportResult:
         loaded = self._checkout(host)
         current = self._report_generation(host)
@@ -154,13 +213,15 @@ class HostInventories:
         folded = loaded.inventory.apply_report(selected, unhealthy)
         reasons = {item.address: item.health_reasons for item in reported}
         now = datetime.now(UTC)
-        stamp = {"report_generation": report_generation, "reported_at": now}
+        stamp: dict[str, object] = {"report_generation": report_generation, "reported_at": now}
+        if problems is not None:
+            stamp["problems"] = list(problems)
         if unchanged(loaded, reasons):
             # The periodic report of a quiet host: no generation bump, so claims in
             # flight on it are not sent round again. The mutated copy is dropped.
             with self._writer.begin() as conn:
                 applied = hosts.note_report(
-                    conn, host, report_generation=report_generation, reported_at=now
+                    conn, host, report_generation=report_generation, values=stamp
                 )
             return ReportResult(host, applied, loaded.generation, report_generation)
         loaded.reasons = reasons
@@ -239,7 +300,6 @@ class HostInventories:
         claim_rows: Callable[[sa.Connection, str], None],
         *,
         held_by: str | None = None,
-        report: str = "after",
     ) -> list[ClaimRecord]:
         """Apply ``change`` on every host where ``owner`` holds devices, each retried."""
         with self._engine.connect() as conn:
@@ -256,8 +316,7 @@ class HostInventories:
             change(loaded.inventory)
             touched = [device.address for device in before]
             generation = self._save(loaded, lambda conn: claim_rows(conn, host), touched)
-            now = before if report == "before" else held(loaded.inventory, holder)
-            return ClaimRecord(holder, host, now, generation)
+            return ClaimRecord(holder, host, held(loaded.inventory, holder), generation)
 
         return [self.retrying(functools.partial(once, host), RETRIES) for host in names]
 
@@ -268,6 +327,13 @@ class HostInventories:
         if value is None:
             raise NotFound("host", host)
         return int(value)
+
+
+def _is_releasing(loaded: Loaded, address: PciAddress) -> bool:
+    try:
+        return loaded.inventory.device(address).state is DeviceState.RELEASING
+    except NotFound:
+        return False
 
 
 def _sockets(conn: sa.Connection, host: str) -> dict[int, int | None]:

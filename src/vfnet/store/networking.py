@@ -24,7 +24,7 @@ from vfnet.network.networks import Network
 from vfnet.network.ports import PortRequest
 from vfnet.network.qos import QosPolicy, QosRule
 from vfnet.network.subnets import SubnetRequest
-from vfnet.store import networks, port_updates, ports, qos, subnets
+from vfnet.store import agents, desired, networks, port_updates, ports, qos, subnets
 from vfnet.store.records import (
     FixedIpRequest,
     NetworkRecord,
@@ -87,9 +87,14 @@ class NetworkingStore:
 
     def update_network(self, network_id: str, **changes: object) -> NetworkRecord:
         """``name``, ``admin_state_up``, ``shared``, ``qos_policy_id``."""
-        return self._rerun_on_race(
-            "qos_policy_id", lambda conn: networks.update(conn, network_id, changes)
-        )
+
+        def attempt(conn: sa.Connection) -> NetworkRecord:
+            record = networks.update(conn, network_id, changes)
+            if {"admin_state_up", "qos_policy_id"} & changes.keys():
+                desired.bump_for_network(conn, network_id)
+            return record
+
+        return self._rerun_on_race("qos_policy_id", attempt)
 
     def delete_network(self, network_id: str) -> None:
         """InUse while it has ports; its subnets go with it."""
@@ -156,7 +161,7 @@ class NetworkingStore:
 
     def get_port(self, port_id: str) -> PortRecord:
         with self._read() as conn:
-            return ports.get(conn, port_id)
+            return agents.with_reasons(conn, [ports.get(conn, port_id)])[0]
 
     def list_ports(
         self,
@@ -166,17 +171,28 @@ class NetworkingStore:
         host: str | None = None,
     ) -> list[PortRecord]:
         with self._read() as conn:
-            return ports.list_all(conn, network_id=network_id, project_id=project_id, host=host)
+            found = ports.list_all(conn, network_id=network_id, project_id=project_id, host=host)
+            return agents.with_reasons(conn, found)
 
     def delete_port(self, port_id: str) -> PortRecord:
         """Delete the port and give its addresses back; returns it as it was (its
         ``claim_owner`` names the claim to release)."""
-        return self._rerun_on_race("port", lambda conn: ports.delete(conn, port_id))
+
+        def attempt(conn: sa.Connection) -> PortRecord:
+            deleted = ports.delete(conn, port_id)
+            desired.bump(conn, [deleted.host])
+            return deleted
+
+        return self._rerun_on_race("port", attempt)
 
     def update_port(self, port_id: str, changes: Mapping[str, object], *, role: str) -> PortRecord:
-        return self._rerun_on_race(
-            "port", lambda conn: port_updates.update(conn, port_id, changes, role=role)
-        )
+
+        def attempt(conn: sa.Connection) -> PortRecord:
+            record = port_updates.update(conn, port_id, changes, role=role)
+            agents.bump_for_port_change(conn, record, changes.keys())
+            return record
+
+        return self._rerun_on_race("port", attempt)
 
     def set_port_binding(
         self,
@@ -192,9 +208,9 @@ class NetworkingStore:
         mac_address: str | None = None,
     ) -> PortRecord:
         """Write the outcome of a bind (``mac_address``: a whole PF's own MAC)."""
-        return self._rerun_on_race(
-            "mac_address",
-            lambda conn: port_updates.set_binding(
+
+        def attempt(conn: sa.Connection) -> PortRecord:
+            record = port_updates.set_binding(
                 conn,
                 port_id,
                 host=host,
@@ -205,11 +221,16 @@ class NetworkingStore:
                 failure_reason=failure_reason,
                 claim_owner=claim_owner,
                 mac_address=mac_address,
-            ),
-        )
+            )
+            desired.bump(conn, [host])
+            return record
+
+        return self._rerun_on_race("mac_address", attempt)
 
     def clear_port_binding(self, port_id: str) -> PortRecord:
         with self._write() as conn:
+            was_on = ports.get(conn, port_id).host
+            desired.bump(conn, [was_on])
             return port_updates.clear_binding(conn, port_id)
 
     def set_port_status(self, port_id: str, status: str) -> PortRecord:
@@ -250,7 +271,10 @@ class NetworkingStore:
         shared: bool | None = None,
     ) -> QosPolicyRecord:
         with self._write() as conn:
-            return qos.update(conn, policy_id, name=name, rules=rules, shared=shared)
+            record = qos.update(conn, policy_id, name=name, rules=rules, shared=shared)
+            if rules is not None:
+                desired.bump_for_policy(conn, policy_id)
+            return record
 
     def delete_qos_policy(self, policy_id: str) -> None:
         """InUse while a network or a port uses it."""

@@ -43,6 +43,9 @@ class HostRecord:
     bridges: Mapping[str, str]  # physnet -> Linux bridge, for vnic_type normal
     created_at: datetime
     reported_at: datetime | None
+    manages_vfs: bool = False  # its agent verifies each released VF's reset
+    desired_generation: int = 0  # the version of the host's desired state
+    problems: tuple[str, ...] = ()  # what the agent last could not do with the host
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class DeviceRecord:
     owner: str | None
     vanished: bool = False
     request_id: str | None = None
+    claim_generation: int = 0  # how many times it was claimed
 
     @property
     def address(self) -> PciAddress:
@@ -271,6 +275,7 @@ class PortRecord:
     failure_reason: str | None
     claim_owner: str | None
     created_at: datetime
+    status_reason: str | None = None  # why the agent reported it ERROR
 
     @property
     def bound(self) -> bool:

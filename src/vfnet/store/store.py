@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from vfnet.inventory.requests import PciRequest
 from vfnet.store import changes, claims, devices, flavors, hosts, placements, tokens
+from vfnet.store.agents import AgentStore
 from vfnet.store.changes import HostFacts
 from vfnet.store.engine import create_engine, database_url, upgrade, writer
 from vfnet.store.inventory import ClaimPlan, HostInventories
@@ -28,10 +29,11 @@ from vfnet.store.records import (
 )
 
 
-class Store(NetworkingStore):
+class Store(NetworkingStore, AgentStore):
     """Persistence for the server. Thread-safe: each call takes its own connection.
 
-    Networks, subnets, ports and QoS policies come from ``NetworkingStore``.
+    Networks, subnets, ports and QoS policies come from ``NetworkingStore``; what host
+    agents read and report, from ``AgentStore``.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
@@ -90,10 +92,17 @@ class Store(NetworkingStore):
         numa_sockets: Mapping[int, int] | None = None,
         physnets: Iterable[str] = (),
         bridges: Mapping[str, str] | None = None,
+        manages_vfs: bool = False,
     ) -> HostRecord:
+        """``manages_vfs``: its agent verifies each released VF's reset before it is free."""
         with self._write() as conn:
             return hosts.register(
-                conn, name, numa_sockets=numa_sockets, physnets=physnets, bridges=bridges
+                conn,
+                name,
+                numa_sockets=numa_sockets,
+                physnets=physnets,
+                bridges=bridges,
+                manages_vfs=manages_vfs,
             )
 
     def get_host(self, name: str) -> HostRecord:
@@ -116,9 +125,13 @@ class Store(NetworkingStore):
 
     # inventory, devices and pools
     def report_inventory(
-        self, host: str, report_generation: int, reported: Sequence[ReportedDevice]
+        self,
+        host: str,
+        report_generation: int,
+        reported: Sequence[ReportedDevice],
+        problems: Sequence[str] | None = None,
     ) -> ReportResult:
-        return self.inventories.report(host, report_generation, reported)
+        return self.inventories.report(host, report_generation, reported, problems)
 
     def list_devices(
         self,

@@ -57,6 +57,14 @@ hosts = sa.Table(
     # Stamped from host_change_counter whenever the host's free devices or declared
     # facts can change: a scheduler's view reloads only hosts stamped after its last look.
     sa.Column("changed_seq", sa.BigInteger, nullable=False, server_default="0"),
+    # Its agent resets released VFs and reports the reset read back: until then a
+    # released VF is releasing, not free.
+    sa.Column("manages_vfs", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The version of the host's desired state: bumped by every change that can alter it,
+    # so an agent long-polling it wakes exactly when there is something to do.
+    sa.Column("desired_generation", sa.BigInteger, nullable=False, server_default="0"),
+    # What the agent could not do with the host (num_vfs refused, a PF missing).
+    sa.Column("problems", sa.JSON, nullable=True),
     sa.Index("ix_hosts_changed_seq", "changed_seq"),
 )
 
@@ -95,6 +103,9 @@ devices = sa.Table(
     sa.Column("request_id", sa.String(255), nullable=True),
     # Gone from the latest report while claimed or allocated: kept until released.
     sa.Column("vanished", sa.Boolean, nullable=False),
+    # Bumped by every claim: a report about a reset names the claim it ended, so a late
+    # one never frees a device already claimed again.
+    sa.Column("claim_generation", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_devices_state", "state"),
     sa.Index("ix_devices_physnet", "physnet"),
 )
@@ -233,6 +244,8 @@ ports = sa.Table(
     sa.Column("vif_type", sa.String(32), nullable=False),
     sa.Column("vif_details", sa.JSON, nullable=False),
     sa.Column("failure_reason", sa.Text, nullable=True),
+    # Why the agent reported the port ERROR (NULL otherwise).
+    sa.Column("status_reason", sa.Text, nullable=True),
     # The claim owner holding the port's device while it is bound.
     sa.Column("claim_owner", sa.String(255), nullable=True),
     sa.Column("created_at", Timestamp(), nullable=False),

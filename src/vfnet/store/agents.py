@@ -1,0 +1,88 @@
+"""The Store's methods for host agents: the desired state they read, the status they report."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Set
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from vfnet.network.binding import BINDING_FAILED
+from vfnet.pci.address import PciAddress
+from vfnet.store import desired, ports
+from vfnet.store.desired import DesiredInputs
+from vfnet.store.inventory import HostInventories
+from vfnet.store.records import PortRecord
+from vfnet.store.tables import ports as ports_table
+
+ERROR = "ERROR"
+
+
+class AgentStore:
+    """Mixed into ``Store``; relies on its ``_read`` and ``_write`` transactions."""
+
+    if TYPE_CHECKING:
+        inventories: HostInventories
+
+        def _read(self) -> AbstractContextManager[sa.Connection]: ...
+        def _write(self) -> AbstractContextManager[sa.Connection]: ...
+
+    def desired_generation(self, host: str) -> int:
+        """The version of the host's desired state (NotFound for an unknown host)."""
+        with self._read() as conn:
+            return desired.generation(conn, host)
+
+    def desired_inputs(self, host: str) -> DesiredInputs:
+        """What the host's desired state is built from, under the generation read first."""
+        with self._read() as conn:
+            return desired.inputs(conn, host)
+
+    def verify_resets(self, host: str, reported: Mapping[PciAddress, int]) -> list[PciAddress]:
+        """Free the host's releasing devices whose reset was verified at their current
+        claim generation (``reported``: address -> claim generation); those freed."""
+        return self.inventories.verify_resets(host, reported)
+
+    def set_reported_status(
+        self, port_id: str, *, host: str, status: str, reason: str | None
+    ) -> PortRecord | None:
+        """The status an agent reported for a port bound on its ``host``; None (nothing
+        written) when the port is not, or no longer, bound there."""
+        with self._write() as conn:
+            done = conn.execute(
+                ports_table.update()
+                .where(
+                    ports_table.c.id == port_id,
+                    ports_table.c.host == host,
+                    ports_table.c.vif_type != BINDING_FAILED,
+                )
+                .values(status=status, status_reason=reason if status == ERROR else None)
+            )
+            if done.rowcount == 0:
+                return None
+            return with_reasons(conn, [ports.get(conn, port_id)])[0]
+
+
+def with_reasons(conn: sa.Connection, records: Iterable[PortRecord]) -> list[PortRecord]:
+    """``records`` with the reason of each one in ERROR: read only for those, which are few."""
+    found = list(records)
+    failed = [record.id for record in found if record.status == ERROR]
+    if not failed:
+        return found
+    query = sa.select(ports_table.c.id, ports_table.c.status_reason).where(
+        ports_table.c.id.in_(failed)
+    )
+    reasons: Mapping[str, str | None] = {row.id: row.status_reason for row in conn.execute(query)}
+    return [
+        dataclasses.replace(record, status_reason=reasons.get(record.id))
+        if record.id in reasons
+        else record
+        for record in found
+    ]
+
+
+def bump_for_port_change(conn: sa.Connection, record: PortRecord, changed: Set[str]) -> None:
+    """A bound port's change reaches its host's desired state unless only names changed."""
+    if record.host is not None and not changed <= desired.NOT_DESIRED:
+        desired.bump(conn, [record.host])
