@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 from pyroute2.netlink import nla, nlmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+from pyroute2.netlink.rtnl.tcmsg import tcmsg
 
 from vfnet.agent.drivers.netlink import errno_reason
 from vfnet.agent.drivers.netlink_messages import (
     getlink_request,
     link_settings,
+    link_summary,
     message,
     setlink_request,
+    tbf_rate,
     vf_table,
 )
 from vfnet.errors import ValidationError
@@ -282,3 +285,21 @@ def test_a_netdev_without_vfs_has_an_empty_table():
 )
 def test_a_refusal_reads_as_the_errno_name_operators_know_and_its_text(code, reason):
     assert errno_reason(code) == reason
+
+
+def test_a_link_of_a_dump_reads_as_its_index_flags_name_and_master():
+    msg = ifinfmsg()
+    msg["index"], msg["flags"] = 12, 0x1003
+    msg["attrs"] = [("IFLA_IFNAME", "ens1f0r3"), ("IFLA_MTU", 1500), ("IFLA_MASTER", 7)]
+    assert link_summary(pyroute2_bytes(msg)[16:]) == (12, 0x1003, "ens1f0r3", 7)
+
+
+def test_a_tbf_of_a_qdisc_dump_reads_as_its_link_and_rate_and_other_qdiscs_as_none():
+    tbf = tcmsg()
+    tbf["index"] = 9
+    tbf["attrs"] = [("TCA_KIND", "tbf"), ("TCA_OPTIONS", {"attrs": [("TCA_TBF_PARMS", {
+        "rate": 12_500_000, "limit": 1000, "buffer": 1000, "mtu": 0})]})]  # fmt: skip
+    assert tbf_rate(pyroute2_bytes(tbf)[16:]) == (9, 12_500_000)
+    other = tcmsg()
+    other["attrs"] = [("TCA_KIND", "clsact")]
+    assert tbf_rate(pyroute2_bytes(other)[16:]) is None

@@ -159,26 +159,22 @@ class EswitchDriver:
 
     def read(self, pf: str) -> Mapping[int, VfSettings]:
         host = self.host()
-        links = {link.get_attr("IFLA_IFNAME"): link for link in host.ipr.get_links()}
+        links = {name: (index, flags, master) for index, flags, name, master in host.links()}
         if pf not in links:
             raise DriverError(f"PF {pf} is not on host {self.switch.host}")
-        ifnames = {link["index"]: name for name, link in links.items()}
+        ifnames = {index: name for name, (index, _, _) in links.items()}
         self._sets = _read_sets(host)
-        sets = {
-            name: {rep: values[-1] for rep, values in got.items()}
-            for name, got in self._sets.items()
-        }
-        rates = tc.max_tx_rates(host, ifnames)
+        sets = {name: {rep: v[-1] for rep, v in got.items()} for name, got in self._sets.items()}
+        rates = {ifnames.get(i): round(r * 8 / 1_000_000) for i, r in host.tbf_rates().items()}
         table: dict[int, VfSettings] = {}
-        for name, link in links.items():
+        for name, (_, flags, master) in links.items():
             vf = names.representor_index(pf, name)
             if vf is None:
                 continue
-            bridge = ifnames.get(link.get_attr("IFLA_MASTER") or 0, "")
-            state = LinkState.ENABLE if link["flags"] & IFF_UP else LinkState.DISABLE
+            state = LinkState.ENABLE if flags & IFF_UP else LinkState.DISABLE
             table[vf] = VfSettings(
                 mac=str(sets["vf_mac"].get(name, ZERO_MAC)),
-                vlan=names.bridge_vlan(bridge) or 0,
+                vlan=names.bridge_vlan(ifnames.get(master, "")) or 0,
                 qos=int(sets["vlan_qos"].get(name, 0)),
                 spoofchk=name in sets["spoofchk_on"],
                 trust=name in sets["trust_on"],

@@ -24,7 +24,19 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from vfnet.agent.drivers.netlink import errno_reason
-from vfnet.agent.drivers.netlink_messages import RTM_GETLINK, RTM_SETLINK, carrier, link_query
+from vfnet.agent.drivers.netlink_messages import (
+    RTM_GETLINK,
+    RTM_GETQDISC,
+    RTM_NEWLINK,
+    RTM_NEWQDISC,
+    RTM_SETLINK,
+    carrier,
+    link_query,
+    link_summary,
+    links_request,
+    qdiscs_request,
+    tbf_rate,
+)
 from vfnet.agent.drivers.netlink_socket import NETNS_RUN_DIR, RtnlSocket, inside
 from vfnet.errors import DriverError
 
@@ -142,6 +154,21 @@ class Netns:
         for answer in answers:
             if answer.errno:
                 raise DriverError(f"setting a link in {self.name}: {errno_reason(answer.errno)}")
+
+    def links(self) -> list[tuple[int, int, str, int]]:
+        """Every link here as (ifindex, flags, name, master ifindex or 0)."""
+        answer = self.rtnl.dump(RTM_GETLINK, links_request())
+        if answer.errno:
+            raise DriverError(f"links of {self.name}: {errno_reason(answer.errno)}")
+        return [link_summary(payload) for kind, payload in answer.messages if kind == RTM_NEWLINK]
+
+    def tbf_rates(self) -> dict[int, int]:
+        """ifindex -> rate in bytes/s of every tbf here."""
+        answer = self.rtnl.dump(RTM_GETQDISC, qdiscs_request())
+        if answer.errno:
+            raise DriverError(f"qdiscs of {self.name}: {errno_reason(answer.errno)}")
+        rates = (tbf_rate(payload) for kind, payload in answer.messages if kind == RTM_NEWQDISC)
+        return dict(rate for rate in rates if rate is not None)
 
     def carrier(self, index: int) -> bool:
         """Whether link ``index`` has carrier."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Mapping
 
 from vfnet.agent.drivers import eswitch_names as names
 from vfnet.agent.drivers.eswitch_kernel import Netns, ignoring
@@ -87,17 +86,6 @@ def add_rate_limiter(ns: Netns, pf: str, vf: int, rep: int) -> int:
         ],
     )
     return limiter
-
-
-def max_tx_rates(ns: Netns, ifnames: Mapping[int, str]) -> dict[str, int]:
-    """Rate limiter ifname -> its tbf rate in Mbit/s, for every tbf in the namespace."""
-    rates: dict[str, int] = {}
-    for qdisc in ns.ipr.get_qdiscs():
-        if qdisc.get_attr("TCA_KIND") != "tbf" or qdisc["index"] not in ifnames:
-            continue
-        parms = qdisc.get_nested("TCA_OPTIONS", "TCA_TBF_PARMS")
-        rates[ifnames[qdisc["index"]]] = round(parms["rate"] * 8 / 1_000_000)
-    return rates
 
 
 def set_mirror(ns: Netns, rep: str, rep_index: int, to: str | None) -> None:

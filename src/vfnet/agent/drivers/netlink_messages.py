@@ -21,11 +21,18 @@ from vfnet.network.vf_settings import LinkState, VfAttr, VfSettings
 RTM_NEWLINK = 16
 RTM_GETLINK = 18
 RTM_SETLINK = 19
+RTM_NEWQDISC = 36
+RTM_GETQDISC = 38
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NLM_F_REQUEST = 0x01
 NLM_F_ACK = 0x04
+NLM_F_DUMP = 0x300
 RTEXT_FILTER_VF = 1  # ask RTM_GETLINK for the VF table (IFLA_EXT_MASK)
+RTEXT_FILTER_SKIP_STATS = 1 << 3
+TCA_KIND = 1
+TCA_OPTIONS = 2
+TCA_TBF_PARMS = 1
 IFF_UP = 0x1
 
 # Attribute numbers, from include/uapi/linux/if_link.h.
@@ -135,6 +142,44 @@ def link_settings(
 def link_query(index: int) -> bytes:
     """RTM_GETLINK payload for link ``index``, without its VF table or statistics."""
     return _IFINFO.pack(0, 0, index, 0, 0)
+
+
+def links_request() -> bytes:
+    """RTM_GETLINK dump payload: every link, without statistics."""
+    return _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_EXT_MASK, _U32.pack(RTEXT_FILTER_SKIP_STATS))
+
+
+def link_summary(payload: bytes | memoryview) -> tuple[int, int, str, int]:
+    """(ifindex, flags, name, master ifindex or 0) of an RTM_NEWLINK payload."""
+    _, _, index, flags, _ = _IFINFO.unpack_from(payload)
+    name, master = "", 0
+    for kind, value in _attrs(memoryview(payload)[_IFINFO.size :]):
+        if kind == IFLA_IFNAME:
+            name = bytes(value).split(b"\0", 1)[0].decode()
+        elif kind == IFLA_MASTER:
+            (master,) = _U32.unpack_from(value)
+    return index, flags, name, master
+
+
+_TCMSG = struct.Struct("=B3xiIII")  # struct tcmsg
+
+
+def qdiscs_request() -> bytes:
+    """RTM_GETQDISC dump payload: every qdisc of the namespace."""
+    return _TCMSG.pack(0, 0, 0, 0, 0)
+
+
+def tbf_rate(payload: bytes | memoryview) -> tuple[int, int] | None:
+    """(ifindex, rate in bytes/s) of an RTM_NEWQDISC payload that is a tbf, else None."""
+    _, index, _, _, _ = _TCMSG.unpack_from(payload)
+    found = dict(_attrs(memoryview(payload)[_TCMSG.size :]))
+    if TCA_KIND not in found or bytes(found[TCA_KIND]).rstrip(b"\0") != b"tbf":
+        return None
+    parms = dict(_attrs(found[TCA_OPTIONS])).get(TCA_TBF_PARMS) if TCA_OPTIONS in found else None
+    if parms is None:
+        return None
+    (rate,) = _U32.unpack_from(parms, 8)  # struct tc_ratespec's rate, first in tc_tbf_qopt
+    return index, rate
 
 
 def carrier(payload: bytes | memoryview) -> bool:

@@ -3,7 +3,8 @@
 Several requests go out in one ``send``; the kernel handles them one after another, in
 order, and acknowledges each on its own, so a batch costs one system call and keeps
 every request's answer (an errno per request, as if each had been sent alone). Every
-request asks for an acknowledgement, so each ends with exactly one NLMSG_ERROR.
+request asks for an acknowledgement, so each ends with exactly one NLMSG_ERROR; a dump
+ends with NLMSG_DONE instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from vfnet.agent.drivers.netlink_messages import (
     NLM_F_ACK,
+    NLM_F_DUMP,
     NLM_F_REQUEST,
     NLMSG_DONE,
     NLMSG_ERROR,
@@ -84,11 +86,17 @@ class RtnlSocket:
         sock.bind((0, 0))
         return sock
 
-    def exchange(self, requests: Sequence[tuple[int, bytes]]) -> list[Answer]:
+    def dump(self, msg_type: int, payload: bytes) -> Answer:
+        """A dump request's answer: every object of the kind, then NLMSG_DONE."""
+        return self.exchange([(msg_type, payload)], NLM_F_REQUEST | NLM_F_DUMP)[0]
+
+    def exchange(
+        self, requests: Sequence[tuple[int, bytes]], flags: int = NLM_F_REQUEST | NLM_F_ACK
+    ) -> list[Answer]:
         """Sends ``requests`` ((type, payload) each) in one batch; their answers, in order."""
         first = self._seq + 1
         batch = b"".join(
-            message(msg_type, NLM_F_REQUEST | NLM_F_ACK, first + n, payload)
+            message(msg_type, flags, first + n, payload)
             for n, (msg_type, payload) in enumerate(requests)
         )
         self._seq += len(requests)
@@ -111,7 +119,9 @@ class RtnlSocket:
                 if msg_type == NLMSG_ERROR:
                     answers[n].errno = error_code(data, offset)
                     finished += 1
-                elif msg_type != NLMSG_DONE:
+                elif msg_type == NLMSG_DONE:  # the end of a dump (asked without an ack)
+                    finished += 1
+                else:
                     payload = bytes(data[offset + 16 : offset + length])
                     answers[n].messages.append((msg_type, memoryview(payload)))
             offset += (length + 3) & ~3 if length else size
