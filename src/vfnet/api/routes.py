@@ -9,6 +9,7 @@ from typing import Any
 from vfnet.api.auth import ADMIN, AGENT, EVERYONE, OWN_HOST, PROJECT, Access
 from vfnet.api.handlers import (
     aliases,
+    desired,
     devices,
     flavors,
     hosts,
@@ -17,6 +18,7 @@ from vfnet.api.handlers import (
     pools,
     ports,
     qos,
+    status,
     subnets,
     tokens,
 )
@@ -44,6 +46,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST",   "/v1/hosts",                    hosts.register_host,           AGENT, 201),
     Route("GET",    "/v1/hosts/{name}",             hosts.get_host,                OWN_HOST),
     Route("PUT",    "/v1/hosts/{name}/inventory",   hosts.report_inventory,        OWN_HOST),
+    Route("GET",    "/v1/hosts/{name}/devices",     hosts.list_host_devices,       OWN_HOST),
+    Route("GET",    "/v1/hosts/{name}/desired",     desired.get_desired,           OWN_HOST),
+    Route("POST",   "/v1/hosts/{name}/status",      status.report_status,          OWN_HOST),
     Route("GET",    "/v1/devices",                  devices.list_devices,          ADMIN),
     Route("GET",    "/v1/pools",                    pools.list_pools,              ADMIN),
     Route("GET",    "/v1/aliases",                  aliases.list_aliases,          EVERYONE),

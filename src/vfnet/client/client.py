@@ -99,20 +99,54 @@ class Client:
         numa_sockets: Mapping[int, int] | None = None,
         physnets: Iterable[str] = (),
         bridges: Mapping[str, str] | None = None,
+        manages_vfs: bool = False,
     ) -> Json:
+        """``manages_vfs``: this host's agent resets released VFs and reports it verified."""
         body = {
             "name": name,
             "numa_sockets": {str(cell): socket for cell, socket in (numa_sockets or {}).items()},
             "physnets": list(physnets),
             "bridges": dict(bridges or {}),
+            "manages_vfs": manages_vfs,
         }
         return self._send("POST", "/v1/hosts", body)
 
     def report_inventory(
-        self, host: str, report_generation: int, devices: Iterable[Mapping[str, Any]]
+        self,
+        host: str,
+        report_generation: int,
+        devices: Iterable[Mapping[str, Any]],
+        problems: Iterable[str] | None = None,
     ) -> Json:
-        body = {"report_generation": report_generation, "devices": [dict(d) for d in devices]}
+        """``problems``: what the agent could not do with the host (None: not sent)."""
+        body: Json = {
+            "report_generation": report_generation,
+            "devices": [dict(d) for d in devices],
+        }
+        if problems is not None:
+            body["problems"] = list(problems)
         return self._send("PUT", f"/v1/hosts/{host}/inventory", body)
+
+    def list_host_devices(self, host: str) -> list[Json]:
+        """The host's devices with their state and owner (for the host's own agent)."""
+        return list(self._get(f"/v1/hosts/{host}/devices")["devices"])
+
+    def get_desired(self, host: str, since: int | None = None, wait: float | None = None) -> Json:
+        """The host's desired state; with ``since`` its current generation, the server waits
+        up to ``wait`` seconds for a newer one (the same generation back: nothing changed)."""
+        params = {"since": None if since is None else str(since),
+                  "wait": None if wait is None else str(wait)}  # fmt: skip
+        query = {key: value for key, value in params.items() if value is not None}
+        # A long poll may take its whole wait: the request's own timeout covers it.
+        timeout = self._http.timeout.read
+        longer = None if timeout is None else timeout + (wait or 0.0)
+        result = self._call("GET", f"/v1/hosts/{host}/desired", params=query, timeout=longer)
+        assert result is not None
+        return result
+
+    def report_status(self, host: str, body: Mapping[str, Any]) -> Json:
+        """What the agent found after reconciling: port statuses, verified resets."""
+        return self._send("POST", f"/v1/hosts/{host}/status", body)
 
     # devices, pools, aliases
     def list_devices(

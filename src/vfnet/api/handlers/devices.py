@@ -11,7 +11,8 @@ from vfnet.api.schemas.devices import DeviceList, DeviceOut
 from vfnet.pci.devices import DeviceType
 
 DeviceState = Annotated[
-    str | None, Query(pattern=r"^(available|claimed|allocated|unclaimable|unavailable|removed)$")
+    str | None,
+    Query(pattern=r"^(available|claimed|allocated|unclaimable|unavailable|removed|releasing)$"),
 ]
 
 

@@ -1,8 +1,9 @@
-"""Handlers of /v1/hosts: agents register their host and report its inventory."""
+"""Handlers of /v1/hosts: agents register their host, report its inventory, read its devices."""
 
 from __future__ import annotations
 
 from vfnet.api.context import Ctx
+from vfnet.api.schemas.devices import DeviceList, DeviceOut
 from vfnet.api.schemas.hosts import HostIn, HostList, HostOut, InventoryIn, InventoryOut
 from vfnet.store.records import HostRecord
 
@@ -17,6 +18,9 @@ def _render(host: HostRecord) -> HostOut:
         bridges=dict(host.bridges),
         created_at=host.created_at,
         reported_at=host.reported_at,
+        manages_vfs=host.manages_vfs,
+        desired_generation=host.desired_generation,
+        problems=list(host.problems),
     )
 
 
@@ -38,13 +42,16 @@ def register_host(body: HostIn, ctx: Ctx) -> HostOut:
         numa_sockets={int(cell): socket for cell, socket in body.numa_sockets.items()},
         physnets=body.physnets,
         bridges=body.bridges,
+        manages_vfs=body.manages_vfs,
     )
     return _render(host)
 
 
 def report_inventory(name: str, body: InventoryIn, ctx: Ctx) -> InventoryOut:
     """PUT /v1/hosts/{name}/inventory: the agent's full device list for its host."""
-    result = ctx.store.report_inventory(name, body.report_generation, body.reported_devices())
+    result = ctx.store.report_inventory(
+        name, body.report_generation, body.reported_devices(), body.problems
+    )
     return InventoryOut(
         host=result.host,
         applied=result.applied,
@@ -53,4 +60,13 @@ def report_inventory(name: str, body: InventoryIn, ctx: Ctx) -> InventoryOut:
         added=[str(address) for address in result.added],
         removed=[str(address) for address in result.removed],
         vanished=[str(address) for address in result.vanished],
+    )
+
+
+def list_host_devices(name: str, ctx: Ctx) -> DeviceList:
+    """GET /v1/hosts/{name}/devices: the host's devices with state and owner, for its agent
+    (which must not remove VFs in use when it changes ``sriov_numvfs``)."""
+    ctx.store.get_host(name)  # an unknown host is 404, not an empty list
+    return DeviceList(
+        devices=[DeviceOut.of(record) for record in ctx.store.list_devices(host=name)]
     )

@@ -49,6 +49,7 @@ def render(port: PortRecord) -> PortOut:
         mirror_to=port.mirror_to,
         qos_policy_id=port.qos_policy_id,
         status=port.status,
+        status_reason=port.status_reason,  # set by the host's status report (handlers/status)
         host_id=port.host,
         vif_type=port.vif_type,
         vif_details=dict(port.vif_details),

@@ -28,6 +28,8 @@ class DeviceOut(ResponseBody):
     state: str
     owner: str | None
     vanished: bool
+    #: How many times it was claimed; a report about its reset names the claim it ended.
+    claim_generation: int
 
     @classmethod
     def of(cls, record: DeviceRecord) -> DeviceOut:
@@ -52,6 +54,7 @@ class DeviceOut(ResponseBody):
             state=record.state,
             owner=record.owner,
             vanished=record.vanished,
+            claim_generation=record.claim_generation,
         )
 
 

@@ -28,6 +28,9 @@ class HostIn(RequestBody):
     bridges: dict[PhysnetName, Annotated[str, Field(min_length=1, max_length=15)]] = Field(
         default_factory=dict
     )
+    #: Its agent resets released VFs and reports the reset verified: until then a
+    #: released VF is ``releasing``, not free.
+    manages_vfs: bool = False
 
 
 class HostOut(ResponseBody):
@@ -39,6 +42,9 @@ class HostOut(ResponseBody):
     bridges: dict[str, str]
     created_at: datetime
     reported_at: datetime | None
+    manages_vfs: bool
+    desired_generation: int
+    problems: list[str]
 
 
 class HostList(ResponseBody):
@@ -98,6 +104,11 @@ class InventoryIn(RequestBody):
     #: The agent's own counter; a report older than the last applied one is ignored.
     report_generation: Annotated[int, Field(ge=0)]
     devices: list[DeviceReport]
+    #: What the agent could not do with the host (num_vfs refused, a PF missing);
+    #: absent: unchanged, [] : none any more.
+    problems: list[Annotated[str, Field(max_length=1024)]] | None = Field(
+        default=None, max_length=256
+    )
 
     def reported_devices(self) -> tuple[ReportedDevice, ...]:
         """The devices as the store takes them.

@@ -91,6 +91,8 @@ class PortOut(ResponseBody):
     qos_policy_id: str | None
     #: DOWN until the host's agent reports the device applied, then ACTIVE.
     status: str
+    #: Why the host's agent reported the port ERROR (null otherwise).
+    status_reason: str | None = None
     host_id: str | None = neutron_field("binding:host_id")
     #: unbound, binding_failed, hw_veb, hostdev_physical, vdpa or bridge.
     vif_type: str = neutron_field("binding:vif_type")

@@ -1,0 +1,66 @@
+"""Handler of /v1/hosts/{name}/status: the agent's report after reconciling its desired state.
+
+A port goes ACTIVE only when bound on the reporting host, and only as
+``network.binding.reported`` says (an admin-down port stays DOWN); ERROR keeps the
+agent's reason, naming refused attributes. A report about an older desired generation
+changes no port: its agent reconciles the newer one and reports again. A verified
+release frees the VF only at the claim generation it was released at.
+"""
+
+from __future__ import annotations
+
+from vfnet.api.context import Ctx
+from vfnet.api.schemas.status import PortReportIn, StatusIn, StatusOut
+from vfnet.errors import NotFound
+from vfnet.network.binding import Binding, reported
+from vfnet.pci.address import PciAddress
+from vfnet.store import Store
+from vfnet.store.records import PortRecord
+
+ERROR = "ERROR"
+
+
+def report_status(name: str, body: StatusIn, ctx: Ctx) -> StatusOut:
+    """POST /v1/hosts/{name}/status: port statuses and verified resets of the host."""
+    store = ctx.store
+    current = store.desired_generation(name)
+    shown: dict[str, str] = {}
+    ignored: list[str] = []
+    for item in body.ports:
+        record = _apply(store, name, item) if body.generation >= current else None
+        if record is None:
+            ignored.append(item.port_id)
+        else:
+            shown[item.port_id] = record.status
+    verified = {
+        PciAddress.parse(r.address): r.claim_generation for r in body.releases if r.verified
+    }
+    freed = store.verify_resets(name, verified) if verified else []
+    return StatusOut(
+        host=name,
+        generation=store.desired_generation(name),
+        ports=shown,
+        ignored=ignored,
+        freed=[str(address) for address in freed],
+    )
+
+
+def _apply(store: Store, host: str, item: PortReportIn) -> PortRecord | None:
+    try:
+        port = store.get_port(item.port_id)
+    except NotFound:  # deleted since the agent read its desired state
+        return None
+    if port.host != host:
+        return None
+    if item.status == ERROR:
+        return store.set_reported_status(port.id, host=host, status=ERROR, reason=_reason(item))
+    binding = Binding(host, port.vif_type, port.vif_details, port.profile, port.mac_address)
+    status = reported(binding, applied=True, admin_state_up=port.admin_state_up).status
+    return store.set_reported_status(port.id, host=host, status=status.value, reason=None)
+
+
+def _reason(item: PortReportIn) -> str:
+    reason = item.reason or "the agent could not apply the port's VF settings"
+    # The agent's reason names refusals as "<attr> refused by <pf>: ..."; list the others.
+    missing = [attr for attr in item.refused if f"{attr} refused" not in reason]
+    return f"{reason} (refused: {', '.join(missing)})" if missing else reason
