@@ -228,6 +228,11 @@ def test_an_unknown_host_has_no_desired_state(fleet: Api) -> None:
     error_of(fleet.call("GET", "/v1/hosts/nowhere/desired", "admin"), 404)
 
 
+def test_a_host_not_registered_yet_has_no_devices_in_use(fleet: Api) -> None:
+    response = fleet.call("GET", "/v1/hosts/compute-9/devices", "admin")
+    assert (response.status_code, response.json()) == (200, {"devices": []})
+
+
 def test_the_agent_s_problems_are_shown_on_its_host(fleet: Api) -> None:
     problems = ["ens1f0: sriov_numvfs 8 refused: EBUSY", "PF ens2f0 is missing"]
     report = {"report_generation": 2, "devices": [pf(PF0, PF_MACS[PF0])], "problems": problems}

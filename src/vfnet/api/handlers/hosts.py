@@ -65,8 +65,11 @@ def report_inventory(name: str, body: InventoryIn, ctx: Ctx) -> InventoryOut:
 
 def list_host_devices(name: str, ctx: Ctx) -> DeviceList:
     """GET /v1/hosts/{name}/devices: the host's devices with state and owner, for its agent
-    (which must not remove VFs in use when it changes ``sriov_numvfs``)."""
-    ctx.store.get_host(name)  # an unknown host is 404, not an empty list
+    (which must not remove VFs in use when it changes ``sriov_numvfs``).
+
+    A host not registered yet has none: its agent asks before its first registration,
+    when it creates VFs at start.
+    """
     return DeviceList(
         devices=[DeviceOut.of(record) for record in ctx.store.list_devices(host=name)]
     )
