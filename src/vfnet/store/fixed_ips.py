@@ -16,7 +16,7 @@ from vfnet.errors import IpAddressExhausted, ValidationError
 from vfnet.network.ipam import IpAddress, parse_ip
 from vfnet.network.subnets import FIXED_IPS, Subnet, check_requested_ip
 from vfnet.store import ipam, subnets
-from vfnet.store.records import FixedIp, FixedIpRequest
+from vfnet.store.records import FixedIp, FixedIpRequest, SubnetRecord
 from vfnet.store.tables import ip_allocations
 
 _ALLOCATE = ip_allocations.insert()
@@ -42,12 +42,14 @@ def allocate(
     network_id: str,
     port_id: str,
     requested: Sequence[FixedIpRequest] | None,
+    on_network: Sequence[SubnetRecord],
 ) -> tuple[FixedIp, ...]:
     """Give the port its fixed IPs: ``requested``, or (None) the lowest free address of the
-    first subnet of each IP version that has one. ``[]`` asks for none."""
+    first subnet of each IP version that has one. ``[]`` asks for none. ``on_network``
+    are the network's subnets, oldest first (``subnets.with_network``)."""
     if requested is not None and not requested:
         return ()
-    found = [record.to_subnet() for record in subnets.for_network(conn, network_id)]
+    found = [record.to_subnet() for record in on_network]
     given: list[FixedIp] = []
     if requested is None:
         for subnet, address in _lowest_per_version(conn, found):

@@ -5,14 +5,15 @@ fixed-width hex keys so that text order is numeric order for IPv4 and IPv6. No c
 ever reads the addresses in use, so a port costs the same on an empty /16 and on a
 nearly full one.
 
-Concurrency. A creator locks the lowest free row it can (``FOR UPDATE SKIP LOCKED``) and
-shrinks or deletes it. If one lock per subnet were held to commit instead, every port
-creation on a subnet would wait for the previous one's WAL flush, and throughput would be
-one commit at a time. So when a creator takes the first address of a larger range, it
-also lays out the next ``WINDOW - 1`` addresses as one-address rows: concurrent creators
-then each lock a different row and commit together. A creator that finds every free row
-locked waits for one (``FOR UPDATE``) and looks again. On SQLite, whose writers are
-serialised by BEGIN IMMEDIATE, the same statements simply read the lowest row.
+Concurrency. A creator deletes the lowest free row it can lock (``FOR UPDATE SKIP
+LOCKED``) in one ``DELETE ... RETURNING`` and, when the row was a range, writes back its
+remainder. If one lock per subnet were held to commit instead, every port creation on a
+subnet would wait for the previous one's WAL flush, and throughput would be one commit at
+a time. So when a creator takes the first address of a larger range, it also lays out
+the next ``WINDOW - 1`` addresses as one-address rows: concurrent creators then each lock
+a different row and commit together. A creator that finds every free row locked waits
+for one (``FOR UPDATE``) and looks again. On SQLite, whose writers are serialised by
+BEGIN IMMEDIATE, the same statement simply deletes the lowest row.
 
 Given-back addresses return as one-address rows, not joined to their neighbours:
 joining would lock rows that creators hold.
@@ -48,8 +49,22 @@ _LOWEST = (
     .order_by(ranges.c.first_key)
     .limit(1)
 )
-_LOWEST_UNLOCKED = _LOWEST.with_for_update(skip_locked=True)
 _LOWEST_WAITING = _LOWEST.with_for_update()
+# Nearly always a one-address row (see WINDOW), so one statement takes the address.
+_TAKE_LOWEST_UNLOCKED = (
+    ranges.delete()
+    .where(
+        ranges.c.subnet_id == sa.bindparam("subnet"),
+        ranges.c.first_key
+        == sa.select(ranges.c.first_key)
+        .where(ranges.c.subnet_id == sa.bindparam("subnet"))
+        .order_by(ranges.c.first_key)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery(),
+    )
+    .returning(ranges.c.first_key, ranges.c.last_key)
+)
 _HOLDING = (
     sa.select(ranges.c.first_key, ranges.c.last_key)
     .where(ranges.c.subnet_id == sa.bindparam("subnet"), ranges.c.first_key <= sa.bindparam("at"))
@@ -79,9 +94,9 @@ def take_lowest(conn: sa.Connection, subnet: Subnet) -> IpAddress:
     (from ``allocate_ip``) when the subnet has none left."""
     params = {"subnet": subnet.id}
     for _ in range(ROUNDS):
-        row = conn.execute(_LOWEST_UNLOCKED, params).first()
+        row = conn.execute(_TAKE_LOWEST_UNLOCKED, params).first()
         if row is not None:
-            return _take_first(conn, subnet, row)
+            return _took_first(conn, subnet, row)
         if conn.execute(_LOWEST, params).first() is None:
             allocate_ip(subnet, FreeRanges(subnet.ip_version, (), ()))
         # Every free row is held: wait for the lowest one's holder to commit, then look again.
@@ -113,21 +128,18 @@ def give_back(conn: sa.Connection, subnet: Subnet, address: IpAddress) -> None:
         conn.execute(_INSERT, _row(subnet.id, value, value))
 
 
-def _take_first(conn: sa.Connection, subnet: Subnet, row: Any) -> IpAddress:
-    """Take the first address of a locked row, laying out the next few as their own rows."""
+def _took_first(conn: sa.Connection, subnet: Subnet, row: Any) -> IpAddress:
+    """The first address of a row just deleted; the rest of it written back, the next few
+    addresses as their own rows."""
     first, last = int(row.first_key, 16), int(row.last_key, 16)
     address, _ = allocate_ip(subnet, FreeRanges(subnet.ip_version, (), ((first, last),)))
-    this = {"subnet": subnet.id, "first": row.first_key}
     if first == last:
-        conn.execute(_DROP, this)
         return address
     window_end = min(last, first + WINDOW - 1)
-    singles = [_row(subnet.id, value, value) for value in range(first + 1, window_end + 1)]
-    if window_end == last:
-        conn.execute(_DROP, this)
-    else:
-        conn.execute(_MOVE_FIRST, {**this, "new_first": key(window_end + 1)})
-    conn.execute(_INSERT, singles)
+    rest = [_row(subnet.id, value, value) for value in range(first + 1, window_end + 1)]
+    if window_end < last:
+        rest.append(_row(subnet.id, window_end + 1, last))
+    conn.execute(_INSERT, rest)
     return address
 
 

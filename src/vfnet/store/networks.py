@@ -90,6 +90,11 @@ def model(conn: sa.Connection, network_id: str) -> Network:
     row = conn.execute(_BY_ID, {"network": network_id}).first()
     if row is None:
         raise NotFound(KIND, network_id)
+    return model_of(row)
+
+
+def model_of(row: sa.Row[tuple[object, ...]]) -> Network:
+    """The network of a row holding the networks table's columns (and maybe others)."""
     return _record(row, ()).to_network()
 
 

@@ -5,18 +5,19 @@ Updates and binding writes are in ``port_updates``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from vfnet.errors import NotFound
 from vfnet.network.macs import MacBase, RandomSource, check_mac_free, generate_mac
 from vfnet.network.networks import Network
 from vfnet.network.ports import Port, PortRequest, PortStatus, validate_port
-from vfnet.store import fixed_ips, networks, qos
+from vfnet.store import fixed_ips, networks, qos, subnets
 from vfnet.store.records import UNBOUND, FixedIp, FixedIpRequest, PortRecord
 from vfnet.store.tables import ports
 
@@ -25,6 +26,12 @@ _MAC_USED = sa.select(ports.c.id).where(
     ports.c.network_id == sa.bindparam("network"), ports.c.mac_address == sa.bindparam("mac")
 )
 _INSERT = ports.insert()
+# Inserts nothing, and returns no id, when a unique key (the network's MAC) is taken.
+# Both dialects say it the same way, but SQLAlchemy builds it per dialect.
+_INSERT_IF_MAC_FREE = {
+    "postgresql": postgresql.insert(ports).on_conflict_do_nothing().returning(ports.c.id),
+    "sqlite": sqlite.insert(ports).on_conflict_do_nothing().returning(ports.c.id),
+}
 
 
 class MacsInUse:
@@ -52,25 +59,34 @@ def create(
     random: RandomSource,
     now: datetime,
 ) -> PortRecord:
-    """Insert the port ``request`` describes, with its MAC and fixed IPs."""
-    network = networks.model(conn, request.network_id)
+    """Insert the port ``request`` describes, with its MAC and fixed IPs.
+
+    The MAC is first inserted unchecked, if no port of the network has it: a generated
+    one almost never clashes, and one statement then does what a look-up and an insert
+    would. On a clash, the MAC is chosen again (or the given one refused) the long way.
+    """
+    network, on_network = subnets.with_network(conn, request.network_id)
     target = mirror_target(conn, request.mirror_to)
     qos.require(conn, request.qos_policy_id)
-    used = MacsInUse(conn, network.id)
-    if mac_address is not None:
-        mac = check_mac_free(mac_address, used)
-    else:
-        mac = generate_mac(base_mac, used, random)
+
+    def choose(used: Container[str]) -> str:
+        if mac_address is not None:
+            return check_mac_free(mac_address, used)
+        return generate_mac(base_mac, used, random)
+
     port = validate_port(
         replace(request, id=port_id),
         network,
         role=role,
-        mac_address=mac,
+        mac_address=choose(()),
         mirror_target=target,
     )
     values = _row(port, project_id, now)
-    conn.execute(_INSERT, values)
-    return record(values, fixed_ips.allocate(conn, network.id, port_id, requested_ips))
+    if conn.execute(_INSERT_IF_MAC_FREE[conn.dialect.name], values).first() is None:
+        values["mac_address"] = choose(MacsInUse(conn, network.id))
+        conn.execute(_INSERT, values)
+    held = fixed_ips.allocate(conn, network.id, port_id, requested_ips, on_network)
+    return record(values, held)
 
 
 def mirror_target(conn: sa.Connection, target_id: str | None) -> tuple[Port, Network] | None:

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from vfnet.errors import Conflict, InUse, NotFound, ValidationError
+from vfnet.network.networks import Network
 from vfnet.network.subnets import SubnetRequest, validate_subnet
 from vfnet.store import ipam, networks
 from vfnet.store.records import SubnetRecord
 from vfnet.store.tables import ip_allocations, subnets
+from vfnet.store.tables import networks as network_rows
 
 KIND = "subnet"
-# Built once: it runs on every port creation.
+# Built once: these run on every port creation.
 _OF_NETWORK = sa.select(subnets).where(subnets.c.network_id == sa.bindparam("network"))
+_COLUMNS = tuple(column.name for column in subnets.c)
+# A network with every column of its subnets (prefixed ``subnet_``): a row per subnet,
+# one with NULLs when it has none.
+_WITH_NETWORK = (
+    sa.select(network_rows, *(column.label(f"subnet_{column.name}") for column in subnets.c))
+    .outerjoin(subnets, subnets.c.network_id == network_rows.c.id)
+    .where(network_rows.c.id == sa.bindparam("network"))
+)
 UPDATABLE = frozenset({"name", "gateway_ip"})
 
 
@@ -56,19 +67,37 @@ def get(conn: sa.Connection, subnet_id: str) -> SubnetRecord:
     row = conn.execute(sa.select(subnets).where(subnets.c.id == subnet_id)).first()
     if row is None:
         raise NotFound(KIND, subnet_id)
-    return _record(row)
+    return _record(row._mapping)
 
 
 def list_all(conn: sa.Connection, *, network_id: str | None) -> list[SubnetRecord]:
     query = sa.select(subnets).order_by(subnets.c.created_at, subnets.c.id)
     if network_id is not None:
         query = query.where(subnets.c.network_id == network_id)
-    return [_record(row) for row in conn.execute(query)]
+    return [_record(row._mapping) for row in conn.execute(query)]
 
 
 def for_network(conn: sa.Connection, network_id: str) -> list[SubnetRecord]:
     """The network's subnets, oldest first."""
-    found = [_record(row) for row in conn.execute(_OF_NETWORK, {"network": network_id})]
+    found = [_record(row._mapping) for row in conn.execute(_OF_NETWORK, {"network": network_id})]
+    return _oldest_first(found)
+
+
+def with_network(conn: sa.Connection, network_id: str) -> tuple[Network, list[SubnetRecord]]:
+    """The network (NotFound) and its subnets oldest first, in one read: a port creation
+    needs both."""
+    rows = conn.execute(_WITH_NETWORK, {"network": network_id}).all()
+    if not rows:
+        raise NotFound(networks.KIND, network_id)
+    found = [
+        _record({name: row._mapping[f"subnet_{name}"] for name in _COLUMNS})
+        for row in rows
+        if row.subnet_id is not None
+    ]
+    return networks.model_of(rows[0]), _oldest_first(found)
+
+
+def _oldest_first(found: list[SubnetRecord]) -> list[SubnetRecord]:
     return sorted(found, key=lambda record: (record.created_at, record.id))
 
 
@@ -110,7 +139,7 @@ def _locked(conn: sa.Connection, subnet_id: str) -> SubnetRecord:
     ).first()
     if row is None:
         raise NotFound(KIND, subnet_id)
-    return _record(row)
+    return _record(row._mapping)
 
 
 def _new_gateway(conn: sa.Connection, current: SubnetRecord, given: object) -> str | None:
@@ -133,15 +162,15 @@ def _new_gateway(conn: sa.Connection, current: SubnetRecord, given: object) -> s
     return str(checked.gateway_ip)
 
 
-def _record(row: sa.Row[tuple[object, ...]]) -> SubnetRecord:
+def _record(row: Mapping[Any, Any]) -> SubnetRecord:
     return SubnetRecord(
-        id=row.id,
-        name=row.name,
-        network_id=row.network_id,
-        project_id=row.project_id,
-        cidr=row.cidr,
-        ip_version=row.ip_version,
-        gateway_ip=row.gateway_ip,
-        allocation_pools=tuple((first, last) for first, last in row.allocation_pools),
-        created_at=row.created_at,
+        id=row["id"],
+        name=row["name"],
+        network_id=row["network_id"],
+        project_id=row["project_id"],
+        cidr=row["cidr"],
+        ip_version=row["ip_version"],
+        gateway_ip=row["gateway_ip"],
+        allocation_pools=tuple((first, last) for first, last in row["allocation_pools"]),
+        created_at=row["created_at"],
     )
