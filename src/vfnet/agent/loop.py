@@ -174,6 +174,8 @@ class Agent:
         if selection is None:
             return InventoryResult(problems=list(self._problems))
         self._found(host, selection)
+        if selection.physnets != self._physnets:  # first: the server knows no host before
+            self._register(selection.physnets)
         problems = [*(r.error for r in results if r.error), *selection.problems]
         self._note_problems(problems)
         log.info("tag: %s", ", ".join(f"{k} {n}" for k, n in selection.tag_counts().items()))
@@ -184,7 +186,7 @@ class Agent:
         log.info("health: %d healthy, %d unhealthy", len(report) - len(sick), len(sick))
         for address, reasons in sick:
             log.info("health: %s: %s", address, "; ".join(reasons))
-        reported = self._report(selection, report)
+        reported = self._report(report)
         self._dirty = False
         return InventoryResult(reported=reported, problems=problems)
 
@@ -263,9 +265,7 @@ class Agent:
                 log.error("%s", problem)
         self._problems = tuple(problems)
 
-    def _report(self, selection: Selection, report: Report) -> bool:
-        if selection.physnets != self._physnets:
-            self._register(selection.physnets)
+    def _report(self, report: Report) -> bool:
         if report == self._last_report:
             log.info("report: unchanged, not sent")
             return False
