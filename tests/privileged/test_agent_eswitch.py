@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -177,3 +178,31 @@ def test_a_switch_removed_under_a_running_agent_is_built_again_and_its_ports_rea
         assert active(host, port)
     finally:
         assert agent.stop() == 0, agent.log()
+
+
+def test_a_port_mirrored_to_another_copies_through_the_switch_until_unbound(
+    host: Host, tmp_path: Path
+) -> None:
+    agent = start(host, tmp_path)
+    try:
+        target = bound_port(host, 130)
+        mirrored = host.admin.create_port(
+            {"network_id": target["network_id"], "binding:vnic_type": "direct",
+             "mirror_to": target["id"]}
+        )  # fmt: skip
+        mirrored = host.admin.update_port(mirrored["id"], {"binding:host_id": host.name})
+        eventually(lambda: active(host, mirrored) and active(host, target), agent.log_path)
+        assert mirrors_to(host, representor(mirrored)) == {representor(target)}
+        host.admin.update_port(mirrored["id"], {"binding:host_id": None})
+        eventually(lambda: not mirrors_to(host, representor(mirrored)), agent.log_path)
+    finally:
+        assert agent.stop() == 0, agent.log()
+
+
+def mirrors_to(host: Host, rep: str) -> set[str]:
+    """The representors ``rep``'s tc filters mirror to (both hooks)."""
+    found = set()
+    for hook in ("ingress", "egress"):
+        shown = sh("tc", "-n", netns(host), "filter", "show", "dev", rep, hook)
+        found.update(re.findall(r"Egress Mirror to device (\S+)\)", shown))
+    return found

@@ -80,3 +80,18 @@ def test_an_unbound_port_s_vf_returns_to_the_pool_only_once_the_agent_verified_i
     eventually(lambda: host.devices()[slot]["state"] == "available", running.log_path)
     assert f"release {slot} (ens1f0 VF {int(slot[-1])}) at claim generation" in running.log()
     assert "reset verified" in running.log()
+
+
+def test_a_port_mirrored_to_another_is_in_error_where_the_driver_cannot_mirror(
+    host: Host, running: Running
+) -> None:
+    target = bound_port(host, 103)
+    mirrored = host.admin.create_port(
+        {"network_id": target["network_id"], "binding:vnic_type": "direct",
+         "mirror_to": target["id"]}
+    )  # fmt: skip
+    host.admin.update_port(mirrored["id"], {"binding:host_id": host.name})
+    eventually(lambda: status_of(host, mirrored["id"]) == "ERROR", running.log_path)
+    shown = host.admin.get_port(mirrored["id"])
+    assert shown["status_reason"].startswith("mirror: not supported by the memory driver")
+    eventually(lambda: status_of(host, target["id"]) == "ACTIVE", running.log_path)
