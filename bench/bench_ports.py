@@ -1,17 +1,19 @@
 """Port creation through the API: 8 clients creating ports on one network, on a real server.
 
-Each run starts ``vfnet-server serve`` (uvicorn, one process, as the command deploys it)
-on a fresh database, creates one VLAN network with a /16 subnet, then lets the clients
+Each run starts ``vfnet-server serve --workers N --no-access-log`` on a fresh database, creates one VLAN network with a /16 subnet, then lets the clients
 (threads, each with its own ``vfnet.client.Client`` and keep-alive connection) create
 ``--ports`` ports between them, each getting a generated MAC and the lowest free IP.
 With ``--servers 2`` the clients spread over two server processes sharing the database,
 as several vfnet-server processes behind one address would (PostgreSQL only).
 
-Prints JSON lines: ports per second with latency percentiles, then the check, through
+Prints JSON lines: ports per second with latency percentiles, the CPU seconds the server
+(all its workers) and the clients used, and the load average (the clients share the
+machine's cores with the server); then the check, through
 ``list_ports``, that no IP and no MAC was handed out twice. Runs on a SQLite file and on
 PostgreSQL when reachable (``VFNET_TEST_POSTGRES``, else the local default).
 
     .venv/bin/python bench/bench_ports.py [--ports 2000] [--clients 8] [--servers 1 2]
+        [--workers 1]
 
 With ``--profile DIR`` and py-spy on PATH, the (first) server is sampled while the
 clients run, only in the thread holding the GIL, so the collapsed stacks written to
@@ -32,7 +34,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -67,13 +69,13 @@ def admin_token(database_url: str) -> str:
 
 
 @contextmanager
-def server(database_url: str, log: Path) -> Iterator[tuple[str, int]]:
+def server(database_url: str, log: Path, options: Sequence[str]) -> Iterator[tuple[str, int]]:
     """A ``vfnet-server serve`` process on a free port; yields its URL and pid."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [SERVER, "serve", "--port", str(port), "--database-url", database_url],
+            [SERVER, "serve", "--port", str(port), "--database-url", database_url, *options],
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
@@ -128,8 +130,8 @@ def sampled(pid: int, out: Path | None) -> Iterator[None]:
     if out is None or spy is None:
         yield
         return
-    command = [spy, "record", "--pid", str(pid), "--gil", "--nonblocking", "--rate", "200",
-               "--format", "raw", "-o", str(out)]  # fmt: skip
+    command = [spy, "record", "--pid", str(pid), "--subprocesses", "--gil", "--nonblocking",
+               "--rate", "200", "--format", "raw", "-o", str(out)]  # fmt: skip
     recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1)  # attached before the first request
@@ -139,20 +141,39 @@ def sampled(pid: int, out: Path | None) -> Iterator[None]:
         recorder.wait()
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state is [0], ppid [1])."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU used so far by ``pid`` and its children (its worker processes)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                stats[int(entry.name)] = _stat(int(entry.name))
+    family = {pid} | {child for child, fields in stats.items() if int(fields[1]) == pid}
+    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in family if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def run(
     backend: str,
     database_url: str,
     ports: int,
     clients: int,
     servers: int,
+    workers: int,
     profile: Path | None = None,
 ) -> None:
-    figures = {"bench": "ports", "backend": backend, "servers": servers, "clients": clients,
-               "client_mode": "threads"}  # fmt: skip
+    figures = {"bench": "ports", "backend": backend, "servers": servers, "workers": workers,
+               "clients": clients, "client_mode": "threads"}  # fmt: skip
+    options = ["--workers", str(workers), "--no-access-log"]
     token = admin_token(database_url)
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         started = [
-            stack.enter_context(server(database_url, Path(folder) / f"server-{n}.log"))
+            stack.enter_context(server(database_url, Path(folder) / f"server-{n}.log", options))
             for n in range(servers)
         ]
         urls = [url for url, _ in started]
@@ -167,17 +188,25 @@ def run(
         start = threading.Barrier(clients + 1)
         threads = [threading.Thread(target=w.run, args=(start,)) for w in workers]
         out = None if profile is None else profile / f"ports-{backend}-{servers}.stacks"
-        with sampled(started[0][1], out):
+        pids = [pid for _, pid in started]
+        with sampled(pids[0], out):
             for thread in threads:
                 thread.start()
+            server_cpu = -sum(cpu_seconds(pid) for pid in pids)
+            client_cpu = -time.process_time()
             start.wait()
             began = time.perf_counter()
             for thread in threads:
                 thread.join()
             elapsed = time.perf_counter() - began
+            server_cpu += sum(cpu_seconds(pid) for pid in pids)
+            client_cpu += time.process_time()
         latencies = sorted(x for w in workers for x in w.latencies)
         errors = sum((w.errors for w in workers), Counter[str]())
-        print(json.dumps({**figures, **throughput(latencies, elapsed), "errors": dict(errors)}))
+        cpu = {"server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2),
+               "loadavg_1m": float(Path("/proc/loadavg").read_text().split()[0])}  # fmt: skip
+        print(json.dumps({**figures, **throughput(latencies, elapsed), "errors": dict(errors),
+                          **cpu}))  # fmt: skip
         with Client(urls[0], token) as admin:
             listed = admin.list_ports(network_id=network["id"])
         print(json.dumps({**figures, **check(listed, len(latencies))}))
@@ -221,6 +250,7 @@ def main() -> None:
     parser.add_argument("--ports", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--servers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, default=1, help="vfnet-server serve --workers")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--profile", type=Path, help="folder for py-spy's collapsed stacks")
     args = parser.parse_args()
@@ -229,7 +259,7 @@ def main() -> None:
     if "sqlite" in args.backends:
         # SQLite has one writer at a time and no cross-process queue: one server only.
         with sqlite_url() as url:
-            run("sqlite", url, args.ports, args.clients, 1, args.profile)
+            run("sqlite", url, args.ports, args.clients, 1, args.workers, args.profile)
     if "postgresql" not in args.backends:
         return
     base = os.environ.get("VFNET_TEST_POSTGRES") or DEFAULT_POSTGRES
@@ -238,7 +268,7 @@ def main() -> None:
         return
     for servers in args.servers:
         with postgres_url(base) as url:
-            run("postgresql", url, args.ports, args.clients, servers, args.profile)
+            run("postgresql", url, args.ports, args.clients, servers, args.workers, args.profile)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from vfnet import __version__
 from vfnet.api import errors
-from vfnet.api.auth import Access
+from vfnet.api.auth import Access, TokenCache
 from vfnet.api.fleet import FleetCache
 from vfnet.api.limits import BodyLimit
 from vfnet.api.placing import Chooser
@@ -42,6 +42,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.store = store
+    app.state.tokens = TokenCache(store)
     app.state.settings = settings
     app.state.fleet = FleetCache(store)
     app.state.chooser = chooser or app.state.fleet

@@ -9,7 +9,9 @@ whether or not that host is registered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -26,6 +28,49 @@ class Role(StrEnum):
 
 class TokenLookup(Protocol):
     def token_for(self, plaintext: str) -> TokenRecord | None: ...
+
+
+class TokenCache:
+    """Valid tokens remembered for ``ttl`` seconds, in front of the store's lookup.
+
+    Every request presents a token, and looking it up costs a database round trip: as
+    much as a tenth of a port creation. A token revoked in the database is refused
+    within ``ttl`` seconds by every server process; ``forget_all`` makes this one
+    refuse it at once. Unknown tokens are never remembered, so a token just created
+    works on its first request.
+    """
+
+    def __init__(
+        self,
+        lookup: TokenLookup,
+        *,
+        ttl: float = 5.0,
+        size: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lookup = lookup
+        self._ttl, self._size, self._clock = ttl, size, clock
+        # Keyed by the token's hash: the plaintext is not kept past the request.
+        self._known: dict[str, tuple[float, TokenRecord]] = {}
+
+    def token_for(self, plaintext: str) -> TokenRecord | None:
+        key = hashlib.sha256(plaintext.encode()).hexdigest()
+        now = self._clock()
+        known = self._known.get(key)
+        if known is not None and known[0] > now:
+            return known[1]
+        record = self._lookup.token_for(plaintext)
+        if record is None:
+            self._known.pop(key, None)
+            return None
+        if len(self._known) >= self._size:
+            self._known.clear()  # many distinct tokens: start over rather than grow
+        self._known[key] = (now + self._ttl, record)
+        return record
+
+    def forget_all(self) -> None:
+        """Look every token up again on its next use (after a revocation)."""
+        self._known.clear()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +16,14 @@ from vfnet.network.macs import DEFAULT_BASE_MAC, MacBase
 from vfnet.pci.alias import Alias, parse_aliases
 from vfnet.store import Store
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 DEFAULT_PORT = 8775
+# How ``serve`` hands the checked settings to its worker processes (uvicorn imports
+# the app by name in each one).
+WORKER_DATABASE_URL = "VFNET_SERVE_DATABASE_URL"
+WORKER_CONFIG = "VFNET_SERVE_CONFIG"
 _SECTIONS = {
     "server": ("max_body_bytes", "placement_attempts"),
     "pci": ("alias",),
@@ -87,18 +95,52 @@ def main() -> None:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on.")
 @click.option("--database-url", envvar="VFNET_DATABASE_URL", help="sqlite:/// or postgresql://")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="TOML file.")
-def serve(host: str, port: int, database_url: str | None, config: Path | None) -> None:
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1),
+    help="Server processes sharing the port (each uses one core).",
+)  # fmt: skip
+@click.option(
+    "--access-log/--no-access-log", default=True, show_default=True,
+    help="Log one line per request.",
+)  # fmt: skip
+def serve(
+    host: str,
+    port: int,
+    database_url: str | None,
+    config: Path | None,
+    workers: int,
+    access_log: bool,
+) -> None:
     """Serve the API (migrating the database to the current schema first)."""
     import uvicorn
 
-    from vfnet.api.app import create_app
-
     try:
-        settings = load_settings(config)
-        store = Store.open(database_url)
+        load_settings(config)
+        Store.open(database_url).close()
     except VfnetError as err:
         raise click.ClickException(str(err)) from None
-    uvicorn.run(create_app(store, settings), host=host, port=port, log_level="info")
+    # Each worker process builds its own app (and connection pool) from these; its
+    # migration step then finds the schema at head and changes nothing.
+    os.environ[WORKER_DATABASE_URL] = database_url or ""
+    os.environ[WORKER_CONFIG] = "" if config is None else str(config)
+    uvicorn.run(
+        f"{__name__}:{worker_app.__name__}",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
+def worker_app() -> FastAPI:
+    """The app of one server process, from what ``serve`` checked and migrated."""
+    from vfnet.api.app import create_app
+
+    config = os.environ.get(WORKER_CONFIG) or None
+    settings = load_settings(None if config is None else Path(config))
+    return create_app(Store.open(os.environ.get(WORKER_DATABASE_URL) or None), settings)
 
 
 @main.group()
