@@ -63,7 +63,11 @@ class ServerApi(Protocol):
     ) -> Json: ...
 
     def report_inventory(
-        self, host: str, report_generation: int, devices: Iterable[Mapping[str, Any]]
+        self,
+        host: str,
+        report_generation: int,
+        devices: Iterable[Mapping[str, Any]],
+        problems: Iterable[str] | None = None,
     ) -> Json: ...
 
     def list_host_devices(self, host: str) -> list[Json]: ...
@@ -136,7 +140,7 @@ class Agent:
         self._fingerprint: Fingerprint | None = None
         self._pfs: tuple[str, ...] = ()
         self._last_full = float("-inf")
-        self._last_report: Report | None = None
+        self._last_report: tuple[Report, tuple[str, ...]] | None = None
         self._physnets: list[str] | None = None
         self._generation = 0
         self._dirty = True  # a pass failed or nothing was reported yet: do not idle
@@ -186,7 +190,7 @@ class Agent:
         log.info("health: %d healthy, %d unhealthy", len(report) - len(sick), len(sick))
         for address, reasons in sick:
             log.info("health: %s: %s", address, "; ".join(reasons))
-        reported = self._report(report)
+        reported = self._report(report, tuple(problems))
         self._dirty = False
         return InventoryResult(reported=reported, problems=problems)
 
@@ -265,16 +269,19 @@ class Agent:
                 log.error("%s", problem)
         self._problems = tuple(problems)
 
-    def _report(self, report: Report) -> bool:
-        if report == self._last_report:
+    def _report(self, report: Report, problems: tuple[str, ...]) -> bool:
+        """Send the devices and the host's problems (so the server can show them) when
+        either changed since the last report the server took."""
+        if (report, problems) == self._last_report:
             log.info("report: unchanged, not sent")
             return False
         self._generation += 1
-        result = self.server.report_inventory(self.host, self._generation, report)
+        send = self.server.report_inventory
+        result = send(self.host, self._generation, report, list(problems))
         if not result["applied"]:  # someone reported a newer generation: count on from it
             self._generation = int(result["report_generation"]) + 1
-            result = self.server.report_inventory(self.host, self._generation, report)
-        self._last_report = report
+            result = send(self.host, self._generation, report, list(problems))
+        self._last_report = (report, problems)
         log.info(
             "report: generation %d, %d devices (added %d, removed %d, vanished %d)",
             self._generation, len(report), len(result["added"]), len(result["removed"]),

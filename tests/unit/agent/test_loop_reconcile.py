@@ -40,14 +40,20 @@ class FakeServer:
         self.statuses: list[dict[str, Any]] = []
         self.registered: list[dict[str, Any]] = []
         self.fail: Exception | None = None
+        self.problems: list[str] | None = None
 
     def register_host(self, name: str, **facts: Any) -> dict[str, Any]:
         self.registered.append({"name": name, **facts})
         return {"name": name, "report_generation": 0}
 
     def report_inventory(
-        self, host: str, report_generation: int, devices: Iterable[Mapping[str, Any]]
+        self,
+        host: str,
+        report_generation: int,
+        devices: Iterable[Mapping[str, Any]],
+        problems: Iterable[str] | None = None,
     ) -> dict[str, Any]:
+        self.problems = None if problems is None else list(problems)
         return {"applied": True, "report_generation": report_generation, "added": [],
                 "removed": [], "vanished": []}  # fmt: skip
 
@@ -117,6 +123,16 @@ def test_a_turn_applies_the_desired_state_and_posts_each_port_active(agent: Agen
 def test_the_agent_registers_as_managing_its_vfs(agent: Agent) -> None:
     agent.run_pass()
     assert agent.server.registered[0]["manages_vfs"] is True
+    assert agent.server.problems == []  # reported: none
+
+
+def test_the_host_s_problems_go_with_its_inventory_report(agent: Agent) -> None:
+    config = agent.settings.config_path
+    config.write_text(config.read_text().replace('"physnet1:ens1f0"', '"physnet1:ens1f0,p2:ens9"'))
+    agent.run_pass()
+    assert agent.server.problems == [
+        f"{config} [sriov_nic] physical_device_mappings p2:ens9: PF does not exist on this host"
+    ]
 
 
 def test_the_next_poll_waits_for_a_generation_newer_than_the_one_reconciled(
