@@ -1,8 +1,10 @@
 """Binding a port on a host, and unbinding it: pre-check, claim, bind, persist, release.
 
-The one pipeline every binding goes through (a ``binding:host_id`` update now, instances
-later). The decisions are ``vfnet.network.binding``'s; this module fetches what they need,
-claims the device, and writes the outcome. A port that cannot bind is persisted as
+The one pipeline every binding goes through: a ``binding:host_id`` update, where the
+port's device is claimed here for owner ``port:<id>``, and an instance's creation, where
+the instance's one claim already holds the device (``bind_claimed``). The decisions
+are ``vfnet.network.binding``'s; this module fetches what they need, claims the device,
+and writes the outcome. A port that cannot bind is persisted as
 ``binding_failed`` with the reason, and holds no device.
 """
 
@@ -23,6 +25,7 @@ from vfnet.network.binding import (
 from vfnet.network.networks import Network
 from vfnet.network.ports import Port, PortStatus
 from vfnet.network.vnic_types import SRIOV_KINDS, VnicType
+from vfnet.pci.address import PciAddress
 from vfnet.pci.devices import DeviceType
 from vfnet.scheduler.requests import request_for_port
 from vfnet.store import Store
@@ -99,13 +102,35 @@ def bind(store: Store, port_id: str, host: str) -> PortRecord:
         raise
 
 
-def unbind(store: Store, port_id: str) -> PortRecord:
-    """Forget the port's binding, then free its device (idempotent: unbound stays unbound)."""
+def bind_claimed(
+    store: Store, port_id: str, host: str, address: PciAddress, owner: str
+) -> PortRecord:
+    """Bind the port on ``host`` to the device at ``address`` that ``owner`` already holds.
+
+    The claim stays the caller's: a port that cannot bind is persisted as
+    ``binding_failed`` and the caller releases ``owner``.
+
+    Raises:
+        NotFound: the port, its network, the host or the device does not exist.
+    """
+    record = store.get_port(port_id)
+    port, network = record.to_port(), store.get_network(record.network_id).to_network()
+    offered = host_networking(store, host)
+    outcome = bind_port(port, network, offered, claimed_device(store, host, address))
+    return _persist(store, port, outcome, owner=owner if isinstance(outcome, Binding) else None)
+
+
+def unbind(store: Store, port_id: str, *, release: bool = True) -> PortRecord:
+    """Forget the port's binding, then free its device (idempotent: unbound stays unbound).
+
+    ``release=False``: the device belongs to a claim the caller frees (an instance's).
+    """
     record = store.clear_port_binding(port_id)
     # Cleared first: a failed release leaves a claim the next unbind frees, never a
     # port pointing at a device someone else holds.
-    store.release(claim_owner(port_id))
-    log.info("unbind: port %s released its device", port_id)
+    if release:
+        store.release(claim_owner(port_id))
+        log.info("unbind: port %s released its device", port_id)
     return record
 
 
@@ -129,10 +154,15 @@ def _claim(store: Store, port: Port, network: Network, host: str, owner: str) ->
     claim = store.claim_with_retry(host, owner, [request])
     try:
         (address,) = claim.addresses
-        device = store.get_device(host, address).reported
+        return claimed_device(store, host, address)
     except Exception:
         store.release(owner)
         raise
+
+
+def claimed_device(store: Store, host: str, address: PciAddress) -> ClaimedDevice:
+    """What binding needs of a claimed device: its slot, vendor info, physnet and MAC."""
+    device = store.get_device(host, address).reported
     return ClaimedDevice(
         pci_slot=str(device.address),
         pci_vendor_info=f"{device.vendor_id}:{device.product_id}",

@@ -59,7 +59,11 @@ class FleetCache:
         with self._lock:
             self._sync()
             chosen = select_host(
-                self._view, wanted.requests, wanted.numa_cells, policy=wanted.policy
+                self._view,
+                wanted.requests,
+                wanted.numa_cells,
+                policy=wanted.policy,
+                normal_physnets=wanted.normal_physnets,
             )
         return [
             Candidate(placement.host, placement.consumption())

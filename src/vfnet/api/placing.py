@@ -33,6 +33,8 @@ class Wanted:
     #: The host NUMA nodes the instance runs on; None: no NUMA topology, no NUMA filtering.
     numa_cells: frozenset[int] | None
     policy: str
+    #: Physnets of the instance's normal ports: only hosts with a bridge for each fit.
+    normal_physnets: frozenset[str] = frozenset()
 
     def cells(self) -> list[int] | None:
         return None if self.numa_cells is None else sorted(self.numa_cells)

@@ -13,6 +13,7 @@ from vfnet.api.handlers import (
     devices,
     flavors,
     hosts,
+    instances,
     networks,
     placements,
     pools,
@@ -35,9 +36,9 @@ class Route:
 
 # Access: ADMIN admin only; AGENT admin or an agent (its own host, checked against the
 # body); OWN_HOST admin or the agent of {name}; PROJECT admin or a member (its own
-# project's placements and ports only); EVERYONE any valid token (a member reads its own
-# project's and shared networks, subnets and policies, and its own ports; an agent the
-# ports bound on its host).
+# project's placements, instances and ports only); EVERYONE any valid token (a member
+# reads its own project's and shared networks, subnets and policies, and its own ports;
+# an agent the ports bound on its host).
 
 
 # fmt: off
@@ -60,6 +61,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST",   "/v1/placements",               placements.create_placement,   PROJECT, 201),
     Route("GET",    "/v1/placements/{instance_id}", placements.get_placement,      PROJECT),
     Route("DELETE", "/v1/placements/{instance_id}", placements.delete_placement,   PROJECT, 204),
+    Route("GET",    "/v1/instances",                instances.list_instances,      PROJECT),
+    Route("POST",   "/v1/instances",                instances.create_instance,     PROJECT, 201),
+    Route("GET",    "/v1/instances/{instance_id}",  instances.get_instance,        PROJECT),
+    Route("DELETE", "/v1/instances/{instance_id}",  instances.delete_instance,     PROJECT, 204),
     Route("GET",    "/v1/networks",                 networks.list_networks,        EVERYONE),
     Route("POST",   "/v1/networks",                 networks.create_network,       ADMIN, 201),
     Route("GET",    "/v1/networks/{network_id}",    networks.get_network,          EVERYONE),

@@ -41,10 +41,16 @@ class Ask:
     requests: tuple[PciRequest, ...]
     numa_cells: frozenset[int] | None
     needs: tuple[ClassNeed, ...]
+    #: Physnets the instance's ``normal`` ports are on: the host needs a bridge for each.
+    normal_physnets: frozenset[str] = frozenset()
 
     @classmethod
     def of(
-        cls, view: FleetView, requests: Sequence[PciRequest], numa_cells: Collection[int] | None
+        cls,
+        view: FleetView,
+        requests: Sequence[PciRequest],
+        numa_cells: Collection[int] | None,
+        normal_physnets: Collection[str] = (),
     ) -> Ask:
         cells = None if numa_cells is None else frozenset(numa_cells)
         grouped: dict[tuple[object, object], list[PciRequest]] = {}
@@ -62,7 +68,7 @@ class Ask:
             )
             for key, members in grouped.items()
         )
-        return cls(tuple(requests), cells, needs)
+        return cls(tuple(requests), cells, needs, frozenset(normal_physnets))
 
     def scarcest(self) -> ClassNeed:
         """The need the fewest hosts meet: candidates are drawn from it."""

@@ -73,5 +73,20 @@ class PfAntiAffinityFilter:
         return True
 
 
+class NormalPortFilter:
+    """A bridge on the host for the physnet of each ``normal`` port (no SR-IOV needed)."""
+
+    reason = "no bridge for the physical network of a normal port"
+
+    def passes(self, host: HostState, ask: Ask) -> bool:
+        return ask.normal_physnets <= host.normal_physnets
+
+
 def default_filters() -> tuple[HostFilter, ...]:
-    return (HealthFilter(), PciCountFilter(), NumaFilter(), PfAntiAffinityFilter())
+    return (
+        HealthFilter(),
+        NormalPortFilter(),
+        PciCountFilter(),
+        NumaFilter(),
+        PfAntiAffinityFilter(),
+    )

@@ -84,8 +84,9 @@ class Scheduler:
         view: FleetView,
         requests: Sequence[PciRequest],
         numa_cells: Collection[int] | None = None,
+        normal_physnets: Collection[str] = (),
     ) -> Placement:
-        ask = Ask.of(view, requests, numa_cells)
+        ask = Ask.of(view, requests, numa_cells, normal_physnets)
         rejected: dict[str, int] = {}
         fitting = self._fitting(view, ask, rejected)
         log.debug("%d requests: %d hosts fit, rejected %s", len(requests), len(fitting), rejected)
@@ -151,7 +152,11 @@ def select_host(
     policy: str = "pack",
     candidates: int = 8,
     alternates: int = 3,
+    normal_physnets: Collection[str] = (),
 ) -> Placement:
-    """The best host for every request together; ``NoValidHost`` names what was missing."""
+    """The best host for every request together; ``NoValidHost`` names what was missing.
+
+    ``normal_physnets``: physnets of the instance's normal ports, each needing a bridge.
+    """
     scheduler = Scheduler.for_policy(policy, candidates=candidates, alternates=alternates)
-    return scheduler.select(view, requests, numa_cells)
+    return scheduler.select(view, requests, numa_cells, normal_physnets)

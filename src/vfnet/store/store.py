@@ -14,6 +14,7 @@ from vfnet.store import changes, claims, devices, flavors, hosts, placements, to
 from vfnet.store.agents import AgentStore
 from vfnet.store.changes import HostFacts
 from vfnet.store.engine import create_engine, database_url, upgrade, writer
+from vfnet.store.instances import InstanceStore
 from vfnet.store.inventory import ClaimPlan, HostInventories
 from vfnet.store.networking import NetworkingStore
 from vfnet.store.records import (
@@ -29,7 +30,7 @@ from vfnet.store.records import (
 )
 
 
-class Store(NetworkingStore, AgentStore):
+class Store(NetworkingStore, AgentStore, InstanceStore):
     """Persistence for the server. Thread-safe: each call takes its own connection.
 
     Networks, subnets, ports and QoS policies come from ``NetworkingStore``; what host

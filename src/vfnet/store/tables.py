@@ -266,3 +266,25 @@ ip_allocations = sa.Table(
     ),
     sa.Index("ix_ip_allocations_port_id", "port_id"),
 )
+
+# Instances: VMs and containers. Their ports point back with ``ports.device_id``;
+# ``port_ids`` keeps the order the ports were asked in (eth0, eth1, ...).
+instances = sa.Table(
+    "instances",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("flavor", sa.String(255), nullable=True),
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    # The owner of the one claim holding every device of the instance.
+    sa.Column("claim_owner", sa.String(255), nullable=True),
+    sa.Column("port_ids", sa.JSON, nullable=False),
+    # The normal ports made for ``networks``: deleted with the instance.
+    sa.Column("made_port_ids", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Index("ix_instances_project_id", "project_id"),
+)

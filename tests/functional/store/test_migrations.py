@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from vfnet.store import Store
 from vfnet.store.tables import metadata
 
-TABLES = {"tokens", "hosts", "devices", "claims", "flavors", "placements"}
+TABLES = {"tokens", "hosts", "devices", "claims", "flavors", "placements", "instances"}
 NETWORKING = {"qos_policies", "networks", "subnets", "ip_free_ranges", "ports", "ip_allocations"}
 
 
@@ -26,7 +26,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url):
     finally:
         store.close()
     assert names >= TABLES | NETWORKING | {"alembic_version"}
-    assert version == "0004"
+    assert version == "0005"
 
 
 def test_the_migrated_schema_matches_the_table_declarations(store):

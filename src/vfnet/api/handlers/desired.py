@@ -38,4 +38,5 @@ async def get_desired(
             await asyncio.sleep(POLL_INTERVAL)
             generation = await run_in_threadpool(store.desired_generation, name)
     inputs = await run_in_threadpool(store.desired_inputs, name)
-    return desired.document(inputs)
+    instances = await run_in_threadpool(desired.instances_of, store, inputs)
+    return desired.document(inputs, instances)

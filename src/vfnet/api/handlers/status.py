@@ -9,6 +9,7 @@ release frees the VF only at the claim generation it was released at.
 
 from __future__ import annotations
 
+from vfnet.api import booting
 from vfnet.api.context import Ctx
 from vfnet.api.schemas.status import PortReportIn, StatusIn, StatusOut
 from vfnet.errors import NotFound
@@ -32,6 +33,7 @@ def report_status(name: str, body: StatusIn, ctx: Ctx) -> StatusOut:
             ignored.append(item.port_id)
         else:
             shown[item.port_id] = record.status
+            booting.port_reported(store, record)
     verified = {
         PciAddress.parse(r.address): r.claim_generation for r in body.releases if r.verified
     }

@@ -1,0 +1,202 @@
+"""Instances (VMs and containers): their rows, and the ports they hold through ``device_id``.
+
+A port belongs to at most one instance: taking ports is one conditional UPDATE of
+``ports.device_id`` from empty, so two instances racing for a port cannot both get it,
+on SQLite or PostgreSQL; the loser's Conflict names the port and its holder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from vfnet.errors import Conflict, NotFound
+from vfnet.store.tables import instances
+from vfnet.store.tables import ports as ports_table
+
+BUILD, ACTIVE, ERROR, DELETING = "BUILD", "ACTIVE", "ERROR", "DELETING"
+_CHANGEABLE = frozenset({"host", "state", "reason", "claim_owner"})
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRecord:
+    """A VM or container; ``port_ids`` in the order asked (eth0, eth1, ...)."""
+
+    id: str
+    name: str
+    project_id: str | None
+    kind: str  # vm | container
+    flavor: str | None
+    host: str | None
+    state: str
+    reason: str | None
+    claim_owner: str | None
+    port_ids: tuple[str, ...]
+    made_port_ids: tuple[str, ...]
+    created_at: datetime
+
+
+def create(
+    conn: sa.Connection,
+    *,
+    name: str,
+    project_id: str | None,
+    kind: str,
+    flavor: str | None,
+    port_ids: Sequence[str],
+    made_port_ids: Sequence[str],
+) -> InstanceRecord:
+    """Insert the instance in BUILD and take its ports (Conflict: one belongs to another)."""
+    record = InstanceRecord(
+        id=str(uuid.uuid4()),
+        name=name,
+        project_id=project_id,
+        kind=kind,
+        flavor=flavor,
+        host=None,
+        state=BUILD,
+        reason=None,
+        claim_owner=None,
+        port_ids=tuple(port_ids),
+        made_port_ids=tuple(made_port_ids),
+        created_at=datetime.now(UTC),
+    )
+    conn.execute(
+        instances.insert().values(
+            id=record.id,
+            name=name,
+            project_id=project_id,
+            kind=kind,
+            flavor=flavor,
+            state=BUILD,
+            port_ids=list(port_ids),
+            made_port_ids=list(made_port_ids),
+            created_at=record.created_at,
+        )
+    )
+    _take_ports(conn, record.id, port_ids)
+    return record
+
+
+def _take_ports(conn: sa.Connection, instance_id: str, port_ids: Sequence[str]) -> None:
+    if not port_ids:
+        return
+    taken = conn.execute(
+        ports_table.update()
+        .where(ports_table.c.id.in_(list(port_ids)), ports_table.c.device_id == "")
+        .values(device_id=instance_id)
+    )
+    if taken.rowcount == len(set(port_ids)):
+        return
+    query = sa.select(ports_table.c.id, ports_table.c.device_id).where(
+        ports_table.c.id.in_(list(port_ids)), ports_table.c.device_id != instance_id
+    )
+    held = conn.execute(query).first()
+    if held is None:
+        raise NotFound("port", next(iter(port_ids)))
+    # Raising rolls back the whole transaction: the instance row and every port taken.
+    raise Conflict(f"port {held.id} is already bound to instance {held.device_id}")
+
+
+def get(conn: sa.Connection, instance_id: str) -> InstanceRecord:
+    row = conn.execute(sa.select(instances).where(instances.c.id == instance_id)).one_or_none()
+    if row is None:
+        raise NotFound("instance", instance_id)
+    return _record(row)
+
+
+def list_all(conn: sa.Connection, *, project_id: str | None) -> list[InstanceRecord]:
+    query = sa.select(instances).order_by(instances.c.created_at, instances.c.id)
+    if project_id is not None:
+        query = query.where(instances.c.project_id == project_id)
+    return [_record(row) for row in conn.execute(query)]
+
+
+def update(conn: sa.Connection, instance_id: str, changes: dict[str, object]) -> InstanceRecord:
+    unknown = changes.keys() - _CHANGEABLE
+    if unknown:
+        raise ValueError(f"instance fields {sorted(unknown)} cannot change")
+    done = conn.execute(instances.update().where(instances.c.id == instance_id).values(**changes))
+    if done.rowcount == 0:
+        raise NotFound("instance", instance_id)
+    return get(conn, instance_id)
+
+
+def delete(conn: sa.Connection, instance_id: str) -> None:
+    """Forget the instance; ports still pointing at it are given back (device_id empty)."""
+    conn.execute(
+        ports_table.update().where(ports_table.c.device_id == instance_id).values(device_id="")
+    )
+    conn.execute(instances.delete().where(instances.c.id == instance_id))
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> InstanceRecord:
+    return InstanceRecord(
+        id=row.id,
+        name=row.name,
+        project_id=row.project_id,
+        kind=row.kind,
+        flavor=row.flavor,
+        host=row.host,
+        state=row.state,
+        reason=row.reason,
+        claim_owner=row.claim_owner,
+        port_ids=tuple(row.port_ids),
+        made_port_ids=tuple(row.made_port_ids),
+        created_at=row.created_at,
+    )
+
+
+class InstanceStore:
+    """Mixed into ``Store``; relies on its ``_read`` and ``_write`` transactions."""
+
+    if TYPE_CHECKING:
+
+        def _read(self) -> AbstractContextManager[sa.Connection]: ...
+        def _write(self) -> AbstractContextManager[sa.Connection]: ...
+
+    def create_instance(
+        self,
+        *,
+        name: str,
+        project_id: str | None,
+        kind: str,
+        flavor: str | None,
+        port_ids: Sequence[str],
+        made_port_ids: Sequence[str] = (),
+    ) -> InstanceRecord:
+        """Conflict naming the port when one already belongs to another instance."""
+        with self._write() as conn:
+            return create(
+                conn,
+                name=name,
+                project_id=project_id,
+                kind=kind,
+                flavor=flavor,
+                port_ids=port_ids,
+                made_port_ids=made_port_ids,
+            )
+
+    def get_instance(self, instance_id: str) -> InstanceRecord:
+        with self._read() as conn:
+            return get(conn, instance_id)
+
+    def list_instances(self, *, project_id: str | None = None) -> list[InstanceRecord]:
+        """Every instance (None), else the project's."""
+        with self._read() as conn:
+            return list_all(conn, project_id=project_id)
+
+    def update_instance(self, instance_id: str, **changes: object) -> InstanceRecord:
+        """``host``, ``state``, ``reason``, ``claim_owner``."""
+        with self._write() as conn:
+            return update(conn, instance_id, changes)
+
+    def delete_instance(self, instance_id: str) -> None:
+        with self._write() as conn:
+            delete(conn, instance_id)
