@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +141,9 @@ def worker_app() -> FastAPI:
 
     config = os.environ.get(WORKER_CONFIG) or None
     settings = load_settings(None if config is None else Path(config))
-    return create_app(Store.open(os.environ.get(WORKER_DATABASE_URL) or None), settings)
+    store = Store.open(os.environ.get(WORKER_DATABASE_URL) or None)
+    inline = store.engine.dialect.name == "sqlite"
+    return create_app(store, replace(settings, inline_port_creation=inline))
 
 
 @main.group()

@@ -24,3 +24,9 @@ class ApiSettings:
     placement_attempts: int = 3
     #: The leading octets of generated port MACs (Neutron's ``base_mac``).
     base_mac: MacBase = field(default_factory=MacBase.parse)
+    #: Create ports on the event loop's own thread instead of a worker thread. Right for
+    #: SQLite (``vfnet-server serve`` sets it there): its writers run one at a time and
+    #: commit without a round trip, so handing each to a thread and back costs more
+    #: than the write. Wrong for a database across a socket, whose round trips would
+    #: stall every other request of the process.
+    inline_port_creation: bool = False

@@ -8,6 +8,8 @@ gets, and the host where it is plugged.
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
+
 from vfnet.api import binding
 from vfnet.api.auth import Role
 from vfnet.api.context import Context, Ctx
@@ -118,8 +120,11 @@ def get_port(port_id: str, ctx: Ctx) -> PortOut:
     return render(visible_port(ctx, port_id))
 
 
-def create_port(body: PortIn, ctx: Ctx) -> PortOut:
+async def create_port(body: PortIn, ctx: Ctx) -> PortOut:
     """POST /v1/ports: 201, with a MAC and fixed IPs; bound too when ``binding:host_id`` is given.
+
+    Runs on the event loop's thread when ``inline_port_creation`` is set (SQLite), else
+    in the threadpool as the other handlers do.
 
     Raises:
         Forbidden: a member sets ``binding:profile`` or ``binding:host_id`` (403).
@@ -128,6 +133,12 @@ def create_port(body: PortIn, ctx: Ctx) -> PortOut:
             vnic type vfnet cannot serve, security groups (400, naming the field).
         Conflict: the MAC or a fixed IP is taken, the subnet is full (409).
     """
+    if ctx.settings.inline_port_creation:
+        return _create_port(body, ctx)
+    return await run_in_threadpool(_create_port, body, ctx)
+
+
+def _create_port(body: PortIn, ctx: Context) -> PortOut:
     sent = given(body)
     _check_admin_only(ctx, sent)
     project = _project_of(ctx, body.project_id)
