@@ -258,6 +258,21 @@ class Client:
     def delete_port(self, port_id: str) -> None:
         self._call("DELETE", f"/v1/ports/{port_id}")
 
+    # instances
+    def create_instance(self, body: Mapping[str, Any]) -> Json:
+        """``{"name", "kind": "vm"|"container", "ports": [ids], "networks": [ids], ...}``:
+        the instance as created, BUILD on its host or ERROR with the reason."""
+        return self._send("POST", "/v1/instances", body)
+
+    def list_instances(self) -> list[Json]:
+        return list(self._get("/v1/instances")["instances"])
+
+    def get_instance(self, instance_id: str) -> Json:
+        return self._get(f"/v1/instances/{instance_id}")
+
+    def delete_instance(self, instance_id: str) -> None:
+        self._call("DELETE", f"/v1/instances/{instance_id}")
+
     # QoS policies
     def create_qos_policy(self, body: Mapping[str, Any]) -> Json:
         return self._send("POST", "/v1/qos-policies", body)

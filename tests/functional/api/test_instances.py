@@ -167,8 +167,8 @@ def test_more_ports_than_free_vfs_fail_with_every_pool_back_to_its_count(fleet: 
 def test_a_flavor_alias_that_does_not_exist_is_refused_naming_it(fleet: Api) -> None:
     fleet.store.create_flavor("gpu-box", 4, 4096, 0, {"pci_passthrough:alias": "a100:1"})
     ports = direct_ports(fleet, 1)
-    response = fleet.call("POST", "/v1/instances", "member",
-                          json={"name": "ml", "kind": "vm", "ports": ports, "flavor": "gpu-box"})  # fmt: skip
+    body = {"name": "ml", "kind": "vm", "ports": ports, "flavor": "gpu-box"}
+    response = fleet.call("POST", "/v1/instances", "member", json=body)
     error = error_of(response, 400)
     assert "a100" in error["message"]
     assert shown(fleet, "/v1/instances", "admin")["instances"] == []
