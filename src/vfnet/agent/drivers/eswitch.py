@@ -5,8 +5,12 @@ Where each attribute is kept, and so read back from:
 - mac: nft set ``vf_mac`` (representor . MAC), also put on the VF netdev while it is
   still in the host namespace; vlan: the segment bridge the representor is a port of;
   spoofchk: nft set ``spoofchk_on``; link_state: the representor's admin state, with
-  nft set ``link_auto`` marking the VFs that follow the PF's carrier; max_tx_rate: the
-  tbf on the VF's ifb.
+  nft set ``link_auto`` marking the VFs that follow the PF's link: the PF netdev's
+  carrier, down when the PF is set down or its cable's switch end is (not a segment's
+  uplink, which many PFs share); :meth:`EswitchDriver.follow_uplinks` keeps them in
+  step (see :mod:`eswitch_uplink`); max_tx_rate: the tbf on the VF's ifb.
+- a kernel's refusal (pyroute2's NetlinkError, an OSError) leaves every method as a
+  DriverError naming the PF or VF and the errno.
 - what no bridge port holds, also in nft sets of the same table: trust (``trust_on``)
   and the VLAN priority (``vlan_qos``), so that it all goes when the namespace goes.
 - refused, as by a NIC that cannot do them: min_tx_rate (no guaranteed rates) and
@@ -22,8 +26,9 @@ from typing import Any
 
 from vfnet.agent.drivers import eswitch_names as names
 from vfnet.agent.drivers import eswitch_tc as tc
+from vfnet.agent.drivers import eswitch_uplink as uplink
 from vfnet.agent.drivers.base import APPLY_ORDER, Refusal, VfAttr, VfSettings
-from vfnet.agent.drivers.eswitch_kernel import NETNS_RUN_DIR, Netns
+from vfnet.agent.drivers.eswitch_kernel import NETNS_RUN_DIR, Netns, kernel_errors
 from vfnet.agent.drivers.eswitch_topology import IFF_UP, HostSwitch, PfPorts, Segments
 from vfnet.agent.drivers.netlink_messages import link_settings
 from vfnet.errors import DriverError
@@ -158,6 +163,10 @@ class EswitchDriver:
             self._segments = None
 
     def read(self, pf: str) -> Mapping[int, VfSettings]:
+        with kernel_errors(f"PF {pf}: reading its VF table"):
+            return self._read(pf)
+
+    def _read(self, pf: str) -> Mapping[int, VfSettings]:
         host = self.host()
         links = {name: (index, flags, master) for index, flags, name, master in host.links()}
         if pf not in links:
@@ -186,9 +195,10 @@ class EswitchDriver:
     def apply(
         self, pf: str, vf: int, wanted: VfSettings, attrs: tuple[VfAttr, ...]
     ) -> tuple[Refusal, ...]:
-        batch = _Batch(self)
-        refusals = self._gather(batch, pf, vf, wanted, attrs)
-        batch.send()
+        with kernel_errors(f"PF {pf} VF {vf}: setting {', '.join(map(str, attrs))}"):
+            batch = _Batch(self)
+            refusals = self._gather(batch, pf, vf, wanted, attrs)
+            batch.send()
         return refusals
 
     def apply_many(
@@ -201,14 +211,17 @@ class EswitchDriver:
         Raises:
             DriverError: the kernel refused the batch (what was set of it stays set).
         """
-        batch = _Batch(self)
+        with kernel_errors(f"host {self.switch.host}: opening its switch"):
+            batch = _Batch(self)
         outcomes: list[tuple[Refusal, ...] | DriverError] = []
         for pf, vf, wanted, attrs in changes:
             try:
-                outcomes.append(self._gather(batch, pf, vf, wanted, attrs))
+                with kernel_errors(f"PF {pf} VF {vf}: setting {', '.join(map(str, attrs))}"):
+                    outcomes.append(self._gather(batch, pf, vf, wanted, attrs))
             except DriverError as error:
                 outcomes.append(error)
-        batch.send()
+        with kernel_errors(f"host {self.switch.host}: sending the settings of {len(changes)} VFs"):
+            batch.send()
         return outcomes
 
     def _gather(
@@ -229,13 +242,26 @@ class EswitchDriver:
         """Mirrors what VF ``vf`` sends and receives to VF ``to_vf``; None stops it."""
         if self.switch.port(pf) is None:
             raise DriverError(f"PF {pf} is not on host {self.switch.host}")
-        host = self.host()
-        rep = names.representor(pf, vf)
-        to = None if to_vf is None else names.representor(pf, to_vf)
-        rep_index = host.index(rep)
-        if rep_index is None or (to is not None and host.index(to) is None):
-            raise DriverError(f"VF {vf if rep_index is None else to_vf} of PF {pf} is not there")
-        tc.set_mirror(host, rep, rep_index, to)
+        with kernel_errors(f"PF {pf} VF {vf}: mirroring to VF {to_vf}"):
+            host = self.host()
+            rep = names.representor(pf, vf)
+            to = None if to_vf is None else names.representor(pf, to_vf)
+            rep_index = host.index(rep)
+            if rep_index is None or (to is not None and host.index(to) is None):
+                missing = vf if rep_index is None else to_vf
+                raise DriverError(f"VF {missing} of PF {pf} is not there")
+            tc.set_mirror(host, rep, rep_index, to)
+
+    def follow_uplinks(self) -> list[uplink.UplinkFollowed]:
+        """Sets each VF whose link state is ``auto`` down or up to match its PF's link (see
+        :mod:`eswitch_uplink`); the VFs it changed, each (pf, vf, up).
+
+        Raises:
+            DriverError: the switch is gone, or the kernel refused a change.
+        """
+        with kernel_errors(f"host {self.switch.host}: following its PFs' links"):
+            host = self.host()
+            return uplink.follow(host, self.switch, uplink.auto_representors(host))
 
 
 def _read_sets(host: Netns) -> dict[str, dict[str, list[Any]]]:

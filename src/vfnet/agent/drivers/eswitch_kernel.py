@@ -17,13 +17,13 @@ import os
 import socket
 import struct
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from vfnet.agent.drivers.netlink import errno_reason
+from vfnet.agent.drivers.netlink import errno_reason, os_reason
 from vfnet.agent.drivers.netlink_messages import (
     RTM_GETLINK,
     RTM_GETQDISC,
@@ -50,6 +50,7 @@ __all__ = [
     "Nft",
     "create_netns",
     "delete_netns",
+    "kernel_errors",
     "netns_exists",
 ]
 
@@ -203,6 +204,19 @@ class Netns:
         self.nft.close()
         self.rtnl.close()
         self._names.close()
+
+
+@contextlib.contextmanager
+def kernel_errors(what: str) -> Iterator[None]:
+    """A kernel's refusal inside (pyroute2's NetlinkError, an OSError) as a DriverError
+    naming ``what`` (the PF, the VF) and the errno: a driver lets neither out, since the
+    agent survives only its own errors."""
+    try:
+        yield
+    except NetlinkError as error:
+        raise DriverError(f"{what}: {errno_reason(error.code)}") from error
+    except OSError as error:
+        raise DriverError(f"{what}: {os_reason(error)}") from error
 
 
 def ignoring(*codes: int) -> contextlib.AbstractContextManager[None]:

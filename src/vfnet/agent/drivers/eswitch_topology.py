@@ -19,6 +19,7 @@ from vfnet.agent.drivers.eswitch_kernel import (
     create_netns,
     delete_netns,
     ignoring,
+    kernel_errors,
     netns_exists,
 )
 
@@ -138,15 +139,20 @@ def open_switch(switch: HostSwitch) -> tuple[Netns, Netns]:
 
 
 def ensure(switch: HostSwitch) -> None:
-    """Makes the host's switch match ``switch``; running it twice leaves the same state."""
-    host, fabric = open_switch(switch)
-    try:
-        segments = Segments(switch, host, fabric)
-        for pf in switch.pfs:
-            _ensure_pf(host, segments, pf)
-    finally:
-        host.close()
-        fabric.close()
+    """Makes the host's switch match ``switch``; running it twice leaves the same state.
+
+    Raises:
+        DriverError: the kernel refused a step (what was made stays; the next run goes on).
+    """
+    with kernel_errors(f"host {switch.host}: building its switch"):
+        host, fabric = open_switch(switch)
+        try:
+            segments = Segments(switch, host, fabric)
+            for pf in switch.pfs:
+                _ensure_pf(host, segments, pf)
+        finally:
+            host.close()
+            fabric.close()
     log.info("eswitch of %s: %d PFs ready", switch.host, len(switch.pfs))
 
 

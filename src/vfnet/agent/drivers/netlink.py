@@ -4,13 +4,16 @@ read: one RTM_GETLINK with RTEXT_FILTER_VF per PF -> ``IFLA_VFINFO_LIST`` -> VfS
 apply: one RTM_SETLINK per attribute, in the kernel's order, all of a VF's in one send;
 a refusal is the kernel's errno, kept as a :class:`Refusal`, and the attributes set
 before it stay set (the kernel handles the requests of a batch one by one).
+A failing socket (an OSError on send or receive) is a DriverError naming the PF, the
+VF and the errno, as is every other error the driver raises.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType, TracebackType
 
 from vfnet.agent.drivers.base import APPLY_ORDER, Refusal, VfAttr, VfSettings
@@ -35,18 +38,38 @@ def errno_reason(code: int) -> str:
     return f"{name}: {os.strerror(code)}"
 
 
+def os_reason(error: OSError) -> str:
+    """An OSError as :func:`errno_reason` words it, with the file it was about, if any."""
+    if not error.errno:
+        return str(error)
+    where = f" ({error.filename})" if error.filename else ""
+    return f"{errno_reason(error.errno)}{where}"
+
+
+@contextlib.contextmanager
+def kernel_errors(what: str) -> Iterator[None]:
+    """An OSError inside (our own netlink socket's send or receive failed) as a
+    DriverError naming ``what`` (the PF, the VF) and the errno: none leaves a driver."""
+    try:
+        yield
+    except OSError as error:
+        raise DriverError(f"{what}: {os_reason(error)}") from error
+
+
 class NetlinkDriver:
     """VF tables of the PFs in one network namespace (the agent's own by default)."""
 
     name = "netlink"
 
-    def __init__(self, netns: str | None = None) -> None:
+    def __init__(self, netns: str | None = None, *, rtnl: RtnlSocket | None = None) -> None:
+        """``rtnl``: the socket to use, already open (else one is opened in ``netns``)."""
         self.netns = netns
-        self._socket: RtnlSocket | None = None
+        self._socket: RtnlSocket | None = rtnl
         self._refused: dict[str, dict[VfAttr, str]] = {}
 
     def read(self, pf: str) -> Mapping[int, VfSettings]:
-        (answer,) = self._rtnl().exchange([(RTM_GETLINK, getlink_request(pf))])
+        with kernel_errors(f"PF {pf}: reading its VF table"):
+            (answer,) = self._rtnl().exchange([(RTM_GETLINK, getlink_request(pf))])
         if answer.errno:
             raise _pf_error(pf, "cannot read its VF table", answer.errno)
         links = [payload for kind, payload in answer.messages if kind == RTM_NEWLINK]
@@ -60,7 +83,8 @@ class NetlinkDriver:
         # Every value is put on the wire before any is sent: a bad one sets nothing.
         order = [a for a in APPLY_ORDER if a in attrs]
         requests = [(RTM_SETLINK, setlink_request(pf, vf, wanted, a)) for a in order]
-        answers = self._rtnl().exchange(requests) if requests else []
+        with kernel_errors(f"PF {pf} VF {vf}: setting {', '.join(map(str, order))}"):
+            answers = self._rtnl().exchange(requests) if requests else []
         refusals: list[Refusal] = []
         for attr, answer in zip(order, answers, strict=True):
             if answer.errno == errno.ENODEV:
