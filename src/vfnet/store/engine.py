@@ -20,6 +20,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # lock up front (BEGIN IMMEDIATE) so two writers queue on busy_timeout instead of
 # one failing when it upgrades a read lock.
 SQLITE_BEGIN = "vfnet_sqlite_begin"
+# Constraint violations a concurrent writer causes: a unique key or a foreign key
+# (PostgreSQL's SQLSTATEs; SQLite's UNIQUE, PRIMARY KEY and FOREIGN KEY extended codes).
+_RACE_SQLSTATES = frozenset({"23505", "23503"})
+_RACE_SQLITE_CODES = frozenset({2067, 1555, 787})
 
 
 def database_url(url: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -72,6 +76,17 @@ def _sqlite_engine(url: str, pool_size: int) -> sa.Engine:
 def writer(engine: sa.Engine) -> sa.Engine:
     """The same engine (same pool) whose transactions are meant to write."""
     return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def lost_a_race(error: sa.exc.IntegrityError) -> bool:
+    """Whether ``error`` is what another transaction's write causes (a unique or foreign
+    key violation), so the write may run again; a NOT NULL or CHECK violation is a fault
+    in the write itself and would fail the same way every time."""
+    cause = error.orig
+    return (
+        getattr(cause, "sqlstate", None) in _RACE_SQLSTATES
+        or getattr(cause, "sqlite_errorcode", None) in _RACE_SQLITE_CODES
+    )
 
 
 def upgrade(engine: sa.Engine) -> None:

@@ -25,6 +25,7 @@ from vfnet.network.ports import PortRequest
 from vfnet.network.qos import QosPolicy, QosRule
 from vfnet.network.subnets import SubnetRequest
 from vfnet.store import agents, desired, networks, port_updates, ports, qos, subnets
+from vfnet.store.engine import lost_a_race
 from vfnet.store.records import (
     FixedIpRequest,
     NetworkRecord,
@@ -58,6 +59,8 @@ class NetworkingStore:
                 with self._write() as conn:
                     return attempt(conn)
             except sa.exc.IntegrityError as error:
+                if not lost_a_race(error):
+                    raise
                 if remaining == 0:
                     raise Conflict(
                         f"{what}: changed by another request at the same time; try again"
