@@ -6,6 +6,8 @@ reconciled and waits up to the interval for it (``wait``): a change on the serve
 the agent at once, and a quiet server makes the poll the pause between turns. The
 desired state is reconciled to the VFs the last inventory pass selected, and the
 outcome is posted as the host's status when it differs from the last one posted.
+A driver that must keep ``auto`` VFs' links in step with their PF's itself (the
+eswitch; a NIC does it on its own) is then asked to, once a turn.
 
 A failed turn (server unreachable, a driver error, a bad document) is logged in one
 line and tried again an interval later; the agent never dies of it.
@@ -15,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -26,7 +28,7 @@ from vfnet.agent.drivers.base import VfDriver
 from vfnet.agent.loop import Agent, Discovery
 from vfnet.agent.plan import ChangeKind, PortState, VfLocation
 from vfnet.agent.reconcile import PassResult, reconcile
-from vfnet.errors import VfnetError
+from vfnet.errors import DriverError, VfnetError
 from vfnet.network.vf_settings import VfSettings
 from vfnet.pci.address import PciAddress
 
@@ -47,6 +49,14 @@ class DesiredApi(Protocol):
     ) -> Json: ...
 
     def report_status(self, host: str, body: Mapping[str, Any]) -> Json: ...
+
+
+@runtime_checkable
+class FollowsUplinks(Protocol):
+    """A driver that must itself keep ``auto`` VFs' links in step with their PF's (the
+    eswitch: a NIC does it on its own)."""
+
+    def follow_uplinks(self) -> Sequence[tuple[str, int, bool]]: ...
 
 
 class DriverKeeper(Protocol):
@@ -104,8 +114,9 @@ class Reconciler:
             self._posted = body
             log.info("status: generation %d, %s", result.generation, _counts(result))
         self._since = desired.generation
+        problems = [*_problems(result), *_follow_uplinks(driver)]
         rest = 0.0 if news else max(0.0, wait - (self.clock() - started))
-        return Step(result, rest, _problems(result))
+        return Step(result, rest, problems)
 
     def _devices(self, discovery: Discovery) -> dict[PciAddress, VfLocation]:
         if self._managed[0] != discovery.number:
@@ -157,6 +168,21 @@ def serve(
             return 1 if failed else 0
         if stop(rest):
             return 0
+
+
+def _follow_uplinks(driver: VfDriver) -> list[str]:
+    """Once a turn, ``auto`` VFs set to their PF's link, one line each; the problem, if any."""
+    if not isinstance(driver, FollowsUplinks):
+        return []
+    try:
+        followed = driver.follow_uplinks()
+    except DriverError as error:
+        log.error("uplinks: %s", error)
+        return [f"uplinks: {error}"]
+    for pf, vf, up in followed:
+        state = "up" if up else "down"
+        log.info("PF %s link %s: VF %d (link_state auto) set %s", pf, state, vf, state)
+    return []
 
 
 def _problems(result: PassResult) -> list[str]:
