@@ -16,6 +16,7 @@ from vfnet.errors import ValidationError
 DATABASE_URL_ENV = "VFNET_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_RECYCLE_SECONDS = 1800
 # Execution option naming how a SQLite transaction begins: writers take the write
 # lock up front (BEGIN IMMEDIATE) so two writers queue on busy_timeout instead of
 # one failing when it upgrades a read lock.
@@ -43,7 +44,12 @@ def create_engine(url: str, *, pool_size: int = 20) -> sa.Engine:
     """An engine with vfnet's connection settings; connects lazily."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, pool_size)
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it is a round trip on every checkout, three per port creation. A
+    # connection the server closed fails its request instead, and the pool then drops
+    # every connection of that age; recycling keeps idle ones from going stale.
+    return sa.create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS
+    )
 
 
 def _sqlite_engine(url: str, pool_size: int) -> sa.Engine:
