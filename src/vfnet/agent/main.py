@@ -31,6 +31,20 @@ log = logging.getLogger("vfnet.agent")
 
 CONFIG_ERROR = 2
 NEEDS_ROOT = "needs root to build the host's switch (network namespaces); use --driver memory"
+# CAP_NET_ADMIN (links, tc, nftables) and CAP_SYS_ADMIN (network namespaces).
+_SWITCH_CAPS = (1 << 12) | (1 << 21)
+
+
+def can_build_switches(status: Path = Path("/proc/self/status")) -> bool:
+    """Whether this process holds the capabilities a software switch needs.
+
+    Root without them (a container, a dropped bounding set) cannot build one either, so
+    the effective capability set is asked rather than the user id.
+    """
+    for line in status.read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return int(line.split()[1], 16) & _SWITCH_CAPS == _SWITCH_CAPS
+    return os.geteuid() == 0
 DEFAULT_PHYSNET = "default"  # the segment of PFs no physnet names
 
 
@@ -176,7 +190,7 @@ def main(
     )
     # One line per request would drown the pipeline's own lines.
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    if (teardown or driver == "eswitch") and os.geteuid() != 0:
+    if (teardown or driver == "eswitch") and not can_build_switches():
         _fail(f"{'--teardown' if teardown else '--driver eswitch'}: {NEEDS_ROOT}")
     if teardown:
         sys.exit(remove_switch(config_path, host))
