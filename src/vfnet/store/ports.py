@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from vfnet.errors import NotFound
 from vfnet.network.macs import MacBase, RandomSource, check_mac_free, generate_mac
-from vfnet.network.networks import Network
+from vfnet.network.networks import ADMIN_ROLE, Network
 from vfnet.network.ports import Port, PortRequest, PortStatus, validate_port
 from vfnet.store import fixed_ips, networks, qos, subnets
 from vfnet.store.records import UNBOUND, FixedIp, FixedIpRequest, PortRecord
@@ -59,13 +59,17 @@ def create(
     random: RandomSource,
     now: datetime,
 ) -> PortRecord:
-    """Insert the port ``request`` describes, with its MAC and fixed IPs.
+    """Insert the port ``request`` describes, with its MAC and fixed IPs; NotFound when the
+    network is missing, or is neither shared nor ``project_id``'s and ``role`` no admin.
 
     The MAC is first inserted unchecked, if no port of the network has it: a generated
     one almost never clashes, and one statement then does what a look-up and an insert
     would. On a clash, the MAC is chosen again (or the given one refused) the long way.
     """
     network, on_network = subnets.with_network(conn, request.network_id)
+    if role != ADMIN_ROLE and not (network.shared or network.project_id == project_id):
+        # Another project's private network is as missing to a member as no network.
+        raise NotFound(networks.KIND, network.id)
     target = mirror_target(conn, request.mirror_to)
     qos.require(conn, request.qos_policy_id)
 

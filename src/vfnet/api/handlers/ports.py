@@ -143,10 +143,13 @@ def _create_port(body: PortIn, ctx: Context) -> PortOut:
     _check_admin_only(ctx, sent)
     project = _project_of(ctx, body.project_id)
     mac = None if body.mac_address is None else normalise_mac(body.mac_address)
-    network = visible_network(ctx, body.network_id)
+    # The store reads the network and refuses one the caller cannot see in its own
+    # transaction; read first here only so that it is the 404 a caller gets first.
+    if sent.get("qos_policy_id") is not None or sent.get("mirror_to") is not None:
+        visible_network(ctx, body.network_id)
     _check_references(ctx, sent)
     request = PortRequest(
-        network_id=network.id,
+        network_id=body.network_id,
         vnic_type=body.vnic_type,
         admin_state_up=body.admin_state_up,
         port_security_enabled=body.port_security_enabled,
