@@ -50,23 +50,29 @@ class TokenCache:
     ) -> None:
         self._lookup = lookup
         self._ttl, self._size, self._clock = ttl, size, clock
-        # Keyed by the token's hash: the plaintext is not kept past the request.
         self._known: dict[str, tuple[float, TokenRecord]] = {}
 
     def token_for(self, plaintext: str) -> TokenRecord | None:
-        key = hashlib.sha256(plaintext.encode()).hexdigest()
-        now = self._clock()
-        known = self._known.get(key)
-        if known is not None and known[0] > now:
-            return known[1]
+        known = self.held(plaintext)
+        if known is not None:
+            return known
+        key = _key(plaintext)
         record = self._lookup.token_for(plaintext)
         if record is None:
             self._known.pop(key, None)
             return None
         if len(self._known) >= self._size:
             self._known.clear()  # many distinct tokens: start over rather than grow
-        self._known[key] = (now + self._ttl, record)
+        self._known[key] = (self._clock() + self._ttl, record)
         return record
+
+    def held(self, plaintext: str) -> TokenRecord | None:
+        """The token's record if remembered and fresh, without a look-up (no I/O: safe on
+        the event loop); None means ``token_for`` must ask the database."""
+        known = self._known.get(_key(plaintext))
+        if known is not None and known[0] > self._clock():
+            return known[1]
+        return None
 
     def forget_all(self) -> None:
         """Look every token up again on its next use (after a revocation)."""
@@ -133,6 +139,22 @@ def authenticate(tokens: TokenLookup, authorization: str | None) -> Principal:
     record = tokens.token_for(bearer_token(authorization))
     if record is None:
         raise Unauthorized("the token is not valid")
+    return _principal(record)
+
+
+def authenticate_held(tokens: TokenCache, authorization: str | None) -> Principal | None:
+    """The principal of a bearer token ``tokens`` holds, without I/O; None when it has to
+    be looked up (``authenticate``). Unauthorized when there is no bearer token at all."""
+    record = tokens.held(bearer_token(authorization))
+    return None if record is None else _principal(record)
+
+
+def _principal(record: TokenRecord) -> Principal:
     return Principal(
         role=Role(record.role), project=record.project, host=record.host, name=record.name
     )
+
+
+def _key(plaintext: str) -> str:
+    # The cache keeps the token's hash: the plaintext is not kept past the request.
+    return hashlib.sha256(plaintext.encode()).hexdigest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from vfnet.api.auth import TokenCache
+from vfnet.api.auth import Principal, Role, TokenCache, authenticate, authenticate_held
 from vfnet.store.records import TokenRecord
 
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -84,3 +84,26 @@ def test_a_full_cache_starts_over_instead_of_growing() -> None:
     cache.token_for("t2")
     cache.token_for("t0")
     assert tokens.lookups == 4  # t2 was kept after the clear; t0 was dropped with it
+
+
+def test_held_answers_only_from_memory_and_only_while_fresh() -> None:
+    tokens, clock = Tokens(), Clock()
+    tokens.valid["secret"] = admin()
+    cache = TokenCache(tokens, ttl=5.0, clock=clock)
+    assert cache.held("secret") is None
+    assert tokens.lookups == 0
+    cache.token_for("secret")
+    assert cache.held("secret") == admin()
+    clock.now += 5.0
+    assert cache.held("secret") is None
+    assert tokens.lookups == 1
+
+
+def test_a_held_token_authenticates_without_a_look_up() -> None:
+    tokens = Tokens()
+    tokens.valid["secret"] = admin()
+    cache = TokenCache(tokens, clock=Clock())
+    assert authenticate_held(cache, "Bearer secret") is None
+    assert authenticate(cache, "Bearer secret") == Principal(Role.ADMIN, name="ops")
+    assert authenticate_held(cache, "Bearer secret") == Principal(Role.ADMIN, name="ops")
+    assert tokens.lookups == 1
