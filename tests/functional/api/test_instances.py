@@ -195,6 +195,20 @@ def test_deleting_an_instance_unbinds_its_ports_and_frees_its_vfs(fleet: Api) ->
     assert missing.status_code == 404
 
 
+def test_an_instance_s_port_cannot_be_deleted_or_rebound_while_its_vfs_stay_held(
+    fleet: Api,
+) -> None:
+    ports = direct_ports(fleet, 2)
+    made = create(fleet, kind="container", ports=ports)
+    deleting = error_of(fleet.call("DELETE", f"/v1/ports/{ports[0]}", "member"), 409)
+    assert deleting["code"] == "in_use" and made["id"] in deleting["message"]
+    unbind = {"binding:host_id": None}
+    unbinding = error_of(fleet.call("PUT", f"/v1/ports/{ports[1]}", "admin", json=unbind), 409)
+    assert unbinding["code"] == "in_use"
+    assert free_vfs(fleet) == 2
+    assert shown(fleet, f"/v1/ports/{ports[0]}")["binding:host_id"] == "compute-1"
+
+
 def test_a_network_gets_a_normal_port_on_a_host_with_a_bridge_for_it(fleet: Api) -> None:
     fleet.store.register_host("compute-2", physnets=["physnet1"], bridges={"physnet1": "br1"})
     net = network(fleet, vlan=200)

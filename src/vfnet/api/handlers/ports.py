@@ -25,7 +25,7 @@ from vfnet.api.schemas.ports import (
     PortOut,
     PortUpdate,
 )
-from vfnet.errors import Forbidden, NotFound
+from vfnet.errors import Forbidden, InUse, NotFound
 from vfnet.network.macs import normalise_mac
 from vfnet.network.ports import PortRequest, check_profile
 from vfnet.store.records import FixedIpRequest, PortRecord
@@ -196,6 +196,7 @@ def update_port(port_id: str, body: PortUpdate, ctx: Ctx) -> PortOut:
     if sent:
         port = ctx.store.update_port(port_id, sent, role=ctx.principal.role.value)
     if rebinding:
+        _check_not_in_instance(ctx, port, "rebind")
         port = (
             binding.bind(ctx.store, port_id, str(host))
             if host
@@ -205,8 +206,27 @@ def update_port(port_id: str, body: PortUpdate, ctx: Ctx) -> PortOut:
 
 
 def delete_port(port_id: str, ctx: Ctx) -> None:
-    """DELETE /v1/ports/{port_id}: 204; its addresses and device are freed."""
-    visible_port(ctx, port_id)
+    """DELETE /v1/ports/{port_id}: 204; its addresses and device are freed.
+
+    Raises:
+        InUse: the port belongs to an instance, whose claim holds its device (409).
+    """
+    _check_not_in_instance(ctx, visible_port(ctx, port_id), "delete")
     deleted = ctx.store.delete_port(port_id)
     if deleted.claim_owner is not None:
         ctx.store.release(deleted.claim_owner)
+
+
+def _check_not_in_instance(ctx: Ctx, port: PortRecord, doing: str) -> None:
+    """An instance's ports share its one claim: freeing one port's device here would free
+    the instance's other devices too, so the instance lets go of its ports itself."""
+    if not port.device_id:
+        return
+    try:
+        ctx.store.get_instance(port.device_id)
+    except NotFound:
+        return  # a device_id a user wrote, naming no vfnet instance
+    raise InUse(
+        f"port {port.id!r} belongs to instance {port.device_id!r}; delete the instance "
+        f"before you {doing} the port"
+    )
