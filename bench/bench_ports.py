@@ -1,19 +1,21 @@
 """Port creation through the API: 8 clients creating ports on one network, on a real server.
 
-Each run starts ``vfnet-server serve --workers N --no-access-log`` on a fresh database, creates one VLAN network with a /16 subnet, then lets the clients
-(threads, each with its own ``vfnet.client.Client`` and keep-alive connection) create
-``--ports`` ports between them, each getting a generated MAC and the lowest free IP.
-With ``--servers 2`` the clients spread over two server processes sharing the database,
-as several vfnet-server processes behind one address would (PostgreSQL only).
+Each run starts ``vfnet-server serve --workers N --no-access-log`` (N as deployed: 2 on
+PostgreSQL, 1 on SQLite) on a fresh database, creates one VLAN network with a /16 subnet,
+then lets the clients (threads, each with its own ``vfnet.client.Client`` and keep-alive
+connection) create ``--ports`` ports between them, each getting a generated MAC and the
+lowest free IP.
+With ``--servers 2`` the clients spread over two servers sharing the database, as
+servers on several machines would (PostgreSQL only).
 
 Prints JSON lines: ports per second with latency percentiles, the CPU seconds the server
 (all its workers) and the clients used, and the load average (the clients share the
-machine's cores with the server); then the check, through
-``list_ports``, that no IP and no MAC was handed out twice. Runs on a SQLite file and on
+machine's cores with the server); then the check, through ``list_ports``, that no IP and
+no MAC was handed out twice. Runs on a SQLite file and on
 PostgreSQL when reachable (``VFNET_TEST_POSTGRES``, else the local default).
 
     .venv/bin/python bench/bench_ports.py [--ports 2000] [--clients 8] [--servers 1 2]
-        [--workers 1]
+        [--workers N]
 
 With ``--profile DIR`` and py-spy on PATH, the (first) server is sampled while the
 clients run, only in the thread holding the GIL, so the collapsed stacks written to
@@ -49,6 +51,9 @@ NETWORK = {
     "provider:physical_network": "physnet1",
     "provider:segmentation_id": 100,
 }
+# Server processes per server, as docs/api.md deploys them: one per core on PostgreSQL;
+# one on SQLite, whose writers queue within a process but not across processes.
+DEPLOYED_WORKERS = {"sqlite": 1, "postgresql": 2}
 CIDR = "10.0.0.0/16"  # 65,533 addresses: room for any run of this benchmark
 
 
@@ -99,7 +104,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise SystemExit("vfnet-server did not answer within 30s")
 
 
-class Worker:
+class Creator:
     """One client: creates its share of ports, one request at a time, timing each."""
 
     def __init__(self, url: str, token: str, network_id: str, count: int, name: str) -> None:
@@ -181,35 +186,41 @@ def run(
             network = admin.create_network(NETWORK)
             admin.create_subnet({"name": "bench-sub", "network_id": network["id"], "cidr": CIDR})
         shares = [ports // clients + (1 if n < ports % clients else 0) for n in range(clients)]
-        workers = [
-            Worker(urls[n % servers], token, network["id"], share, f"c{n}")
+        creators = [
+            Creator(urls[n % servers], token, network["id"], share, f"c{n}")
             for n, share in enumerate(shares)
         ]
-        start = threading.Barrier(clients + 1)
-        threads = [threading.Thread(target=w.run, args=(start,)) for w in workers]
         out = None if profile is None else profile / f"ports-{backend}-{servers}.stacks"
-        pids = [pid for _, pid in started]
-        with sampled(pids[0], out):
-            for thread in threads:
-                thread.start()
-            server_cpu = -sum(cpu_seconds(pid) for pid in pids)
-            client_cpu = -time.process_time()
-            start.wait()
-            began = time.perf_counter()
-            for thread in threads:
-                thread.join()
-            elapsed = time.perf_counter() - began
-            server_cpu += sum(cpu_seconds(pid) for pid in pids)
-            client_cpu += time.process_time()
-        latencies = sorted(x for w in workers for x in w.latencies)
-        errors = sum((w.errors for w in workers), Counter[str]())
-        cpu = {"server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2),
-               "loadavg_1m": float(Path("/proc/loadavg").read_text().split()[0])}  # fmt: skip
+        with sampled(started[0][1], out):
+            elapsed, cpu = _race(creators, [pid for _, pid in started])
+        latencies = sorted(x for c in creators for x in c.latencies)
+        errors = sum((c.errors for c in creators), Counter[str]())
         print(json.dumps({**figures, **throughput(latencies, elapsed), "errors": dict(errors),
                           **cpu}))  # fmt: skip
         with Client(urls[0], token) as admin:
             listed = admin.list_ports(network_id=network["id"])
         print(json.dumps({**figures, **check(listed, len(latencies))}))
+
+
+def _race(creators: Sequence[Creator], pids: Sequence[int]) -> tuple[float, dict[str, float]]:
+    """Run the creators together: the seconds they took, the CPU seconds the servers and
+    the clients used meanwhile, and the load average at the end."""
+    start = threading.Barrier(len(creators) + 1)
+    threads = [threading.Thread(target=c.run, args=(start,)) for c in creators]
+    for thread in threads:
+        thread.start()
+    server_cpu = -sum(cpu_seconds(pid) for pid in pids)
+    client_cpu = -time.process_time()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    server_cpu += sum(cpu_seconds(pid) for pid in pids)
+    client_cpu += time.process_time()
+    load = float(Path("/proc/loadavg").read_text().split()[0])
+    cpu = {"server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2)}
+    return elapsed, {**cpu, "loadavg_1m": load}
 
 
 def throughput(latencies: Sequence[float], elapsed: float) -> dict[str, object]:
@@ -250,7 +261,9 @@ def main() -> None:
     parser.add_argument("--ports", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--servers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--workers", type=int, default=1, help="vfnet-server serve --workers")
+    parser.add_argument(
+        "--workers", type=int, help="vfnet-server serve --workers (default: as deployed)"
+    )
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--profile", type=Path, help="folder for py-spy's collapsed stacks")
     args = parser.parse_args()
@@ -259,7 +272,8 @@ def main() -> None:
     if "sqlite" in args.backends:
         # SQLite has one writer at a time and no cross-process queue: one server only.
         with sqlite_url() as url:
-            run("sqlite", url, args.ports, args.clients, 1, args.workers, args.profile)
+            workers = args.workers or DEPLOYED_WORKERS["sqlite"]
+            run("sqlite", url, args.ports, args.clients, 1, workers, args.profile)
     if "postgresql" not in args.backends:
         return
     base = os.environ.get("VFNET_TEST_POSTGRES") or DEFAULT_POSTGRES
@@ -268,7 +282,8 @@ def main() -> None:
         return
     for servers in args.servers:
         with postgres_url(base) as url:
-            run("postgresql", url, args.ports, args.clients, servers, args.workers, args.profile)
+            workers = args.workers or DEPLOYED_WORKERS["postgresql"]
+            run("postgresql", url, args.ports, args.clients, servers, workers, args.profile)
 
 
 if __name__ == "__main__":
