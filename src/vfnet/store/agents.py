@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Mapping, Set
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -61,25 +60,7 @@ class AgentStore:
             )
             if done.rowcount == 0:
                 return None
-            return with_reasons(conn, [ports.get(conn, port_id)])[0]
-
-
-def with_reasons(conn: sa.Connection, records: Iterable[PortRecord]) -> list[PortRecord]:
-    """``records`` with the reason of each one in ERROR: read only for those, which are few."""
-    found = list(records)
-    failed = [record.id for record in found if record.status == ERROR]
-    if not failed:
-        return found
-    query = sa.select(ports_table.c.id, ports_table.c.status_reason).where(
-        ports_table.c.id.in_(failed)
-    )
-    reasons: Mapping[str, str | None] = {row.id: row.status_reason for row in conn.execute(query)}
-    return [
-        dataclasses.replace(record, status_reason=reasons.get(record.id))
-        if record.id in reasons
-        else record
-        for record in found
-    ]
+            return ports.get(conn, port_id)
 
 
 def bump_for_port_change(conn: sa.Connection, record: PortRecord, changed: Set[str]) -> None:

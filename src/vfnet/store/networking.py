@@ -164,7 +164,7 @@ class NetworkingStore:
 
     def get_port(self, port_id: str) -> PortRecord:
         with self._read() as conn:
-            return agents.with_reasons(conn, [ports.get(conn, port_id)])[0]
+            return ports.get(conn, port_id)
 
     def list_ports(
         self,
@@ -174,8 +174,7 @@ class NetworkingStore:
         host: str | None = None,
     ) -> list[PortRecord]:
         with self._read() as conn:
-            found = ports.list_all(conn, network_id=network_id, project_id=project_id, host=host)
-            return agents.with_reasons(conn, found)
+            return ports.list_all(conn, network_id=network_id, project_id=project_id, host=host)
 
     def delete_port(self, port_id: str) -> PortRecord:
         """Delete the port and give its addresses back; returns it as it was (its

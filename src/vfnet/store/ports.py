@@ -157,6 +157,7 @@ def _row(port: Port, project_id: str | None, now: datetime) -> dict[str, object]
         "vif_type": UNBOUND,
         "vif_details": {},
         "failure_reason": None,
+        "status_reason": None,
         "claim_owner": None,
         "created_at": now,
     }
@@ -175,5 +176,6 @@ def record(row: Mapping[Any, Any], held: tuple[FixedIp, ...]) -> PortRecord:
 _PLAIN = (
     "id", "name", "network_id", "project_id", "mac_address", "vnic_type", "admin_state_up",
     "port_security_enabled", "propagate_uplink_status", "mirror_to", "qos_policy_id",
-    "device_id", "status", "host", "vif_type", "failure_reason", "claim_owner", "created_at",
+    "device_id", "status", "status_reason", "host", "vif_type", "failure_reason", "claim_owner",
+    "created_at",
 )  # fmt: skip
