@@ -47,12 +47,22 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as SchemaError
 
+from vfnet.agent.attach.netns import Route
 from vfnet.errors import InvalidPciAddress, ValidationError
 from vfnet.network.macs import normalise_mac
 from vfnet.network.vf_settings import LinkState, VfSettings
 from vfnet.pci.address import PciAddress
 
-__all__ = ["AttachKind", "Attachment", "ClaimedVf", "DesiredState", "parse_desired"]
+__all__ = [
+    "AttachKind",
+    "Attachment",
+    "BridgePort",
+    "ClaimedVf",
+    "DesiredState",
+    "InstanceSpec",
+    "InstanceState",
+    "parse_desired",
+]
 
 VLAN_PROTOCOLS = ("802.1Q", "802.1ad")
 MAX_VLAN = 4094  # 4095 is reserved by 802.1Q
@@ -67,6 +77,12 @@ class AttachKind(StrEnum):
     LIBVIRT = "libvirt"
 
 
+class InstanceState(StrEnum):
+    RUNNING = "running"
+    SUSPENDED = "suspended"  # its SR-IOV devices unplugged; a VM saved to disk
+    MIGRATING = "migrating"  # its SR-IOV devices unplugged while it moves to another host
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """Where a claimed VF goes: the host, a network namespace, or a libvirt domain."""
@@ -74,6 +90,39 @@ class Attachment:
     kind: AttachKind = AttachKind.HOST
     name: str | None = None  # namespace or domain name
     ifname: str | None = None  # the VF netdev's name inside a namespace
+    # netns: the port's fixed IPs with their subnet's prefix, and routes through it.
+    addresses: tuple[str, ...] = ()
+    routes: tuple[Route, ...] = ()
+    # libvirt: how the VF reaches the guest (direct, macvtap, direct-physical, vdpa).
+    vnic_type: str | None = None
+    instance: str | None = None  # the instance the VF belongs to, if any
+
+
+@dataclass(frozen=True, slots=True)
+class BridgePort:
+    """A normal port of an instance: a veth (container) or tap (VM) on a Linux bridge."""
+
+    port_id: str
+    mac: str
+    bridge: str  # the host's bridge for the port's physical network
+    ifname: str  # its name inside a container (eth<N>); a VM's tap is named by the agent
+    mtu: int | None = None
+    addresses: tuple[str, ...] = ()
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSpec:
+    """An instance on this host: what the agent builds for it besides its VFs."""
+
+    id: str
+    kind: str  # "vm" | "container"
+    state: InstanceState = InstanceState.RUNNING
+    vcpus: int | None = None  # vm
+    memory_mib: int | None = None  # vm
+    numa_cells: int = 0  # vm: 0 for no NUMA topology
+    hostdevs: tuple[PciAddress, ...] = ()  # flavor-alias PCI devices (GPUs...) for a vm
+    bridge_ports: tuple[BridgePort, ...] = ()
 
 
 HOST = Attachment()
@@ -99,6 +148,7 @@ class DesiredState:
     generation: int
     claimed: Mapping[PciAddress, ClaimedVf] = field(default_factory=dict)
     released: Mapping[PciAddress, int] = field(default_factory=dict)  # -> claim generation
+    instances: Mapping[str, InstanceSpec] = field(default_factory=dict)  # by instance id
 
     def to_json(self) -> dict[str, Any]:
         """The document :func:`parse_desired` reads, with every key spelled out."""

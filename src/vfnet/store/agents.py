@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from vfnet.errors import NotFound
 from vfnet.network.binding import BINDING_FAILED
 from vfnet.pci.address import PciAddress
 from vfnet.store import desired, ports
 from vfnet.store.desired import DesiredInputs
 from vfnet.store.inventory import HostInventories
 from vfnet.store.records import PortRecord
+from vfnet.store.tables import hosts as hosts_table
 from vfnet.store.tables import ports as ports_table
 
 ERROR = "ERROR"
@@ -32,6 +34,27 @@ class AgentStore:
         """The version of the host's desired state (NotFound for an unknown host)."""
         with self._read() as conn:
             return desired.generation(conn, host)
+
+    def status_generation(self, host: str) -> int:
+        """The newest desired generation the host's agent has reported its status for
+        (0: none yet; NotFound for an unknown host)."""
+        with self._read() as conn:
+            value = conn.execute(
+                sa.select(hosts_table.c.status_generation).where(hosts_table.c.name == host)
+            ).scalar()
+        if value is None:
+            raise NotFound("host", host)
+        return int(value)
+
+    def set_status_generation(self, host: str, generation: int) -> None:
+        """Record that the host's agent reported its status for ``generation`` (never
+        moves back: a late report about an older generation leaves it)."""
+        with self._write() as conn:
+            conn.execute(
+                hosts_table.update()
+                .where(hosts_table.c.name == host, hosts_table.c.status_generation < generation)
+                .values(status_generation=generation)
+            )
 
     def desired_inputs(self, host: str) -> DesiredInputs:
         """What the host's desired state is built from, under the generation read first."""

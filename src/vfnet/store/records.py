@@ -46,6 +46,8 @@ class HostRecord:
     manages_vfs: bool = False  # its agent verifies each released VF's reset
     desired_generation: int = 0  # the version of the host's desired state
     problems: tuple[str, ...] = ()  # what the agent last could not do with the host
+    # PF address -> the VF attributes its NIC refused (min_tx_rate...), as last reported.
+    refused: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,7 @@ class NetworkRecord:
     qos_policy_id: str | None
     subnet_ids: tuple[str, ...]
     created_at: datetime
+    mtu: int = 1500
 
     @property
     def segment(self) -> Segment:

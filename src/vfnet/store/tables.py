@@ -65,6 +65,10 @@ hosts = sa.Table(
     sa.Column("desired_generation", sa.BigInteger, nullable=False, server_default="0"),
     # What the agent could not do with the host (num_vfs refused, a PF missing).
     sa.Column("problems", sa.JSON, nullable=True),
+    # PF address -> the VF attributes its NIC refused, as the agent last reported them.
+    sa.Column("refused", sa.JSON, nullable=True),
+    # The newest desired generation its agent has reported its status for.
+    sa.Column("status_generation", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index("ix_hosts_changed_seq", "changed_seq"),
 )
 
@@ -178,6 +182,7 @@ networks = sa.Table(
     sa.Column("shared", sa.Boolean, nullable=False),
     # No cascade: a policy in use cannot be deleted.
     sa.Column("qos_policy_id", sa.String(36), sa.ForeignKey("qos_policies.id"), nullable=True),
+    sa.Column("mtu", sa.Integer, nullable=False, server_default="1500"),
     sa.Column("created_at", Timestamp(), nullable=False),
     sa.UniqueConstraint("segment_key", name="uq_networks_segment_key"),
     sa.Index("ix_networks_project_id", "project_id"),
@@ -285,6 +290,8 @@ instances = sa.Table(
     sa.Column("port_ids", sa.JSON, nullable=False),
     # The normal ports made for ``networks``: deleted with the instance.
     sa.Column("made_port_ids", sa.JSON, nullable=False),
+    # The migration under way (source, target, the target's claim owner, phase), or NULL.
+    sa.Column("migration", sa.JSON, nullable=True),
     sa.Column("created_at", Timestamp(), nullable=False),
     sa.Index("ix_instances_project_id", "project_id"),
 )

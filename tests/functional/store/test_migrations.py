@@ -26,7 +26,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url):
     finally:
         store.close()
     assert names >= TABLES | NETWORKING | {"alembic_version"}
-    assert version == "0005"
+    assert version == "0006"
 
 
 def test_the_migrated_schema_matches_the_table_declarations(store):

@@ -38,6 +38,8 @@ def report_status(name: str, body: StatusIn, ctx: Ctx) -> StatusOut:
         PciAddress.parse(r.address): r.claim_generation for r in body.releases if r.verified
     }
     freed = store.verify_resets(name, verified) if verified else []
+    if body.generation >= current:
+        store.set_status_generation(name, body.generation)
     return StatusOut(
         host=name,
         generation=store.desired_generation(name),
