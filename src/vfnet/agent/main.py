@@ -45,6 +45,8 @@ def can_build_switches(status: Path = Path("/proc/self/status")) -> bool:
         if line.startswith("CapEff:"):
             return int(line.split()[1], 16) & _SWITCH_CAPS == _SWITCH_CAPS
     return os.geteuid() == 0
+
+
 DEFAULT_PHYSNET = "default"  # the segment of PFs no physnet names
 
 

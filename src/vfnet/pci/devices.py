@@ -139,7 +139,7 @@ class HostDevices:
     def vfs_of(self, pf: PciAddress) -> list[PciDevice]:
         """The VFs of a PF, in ``virtfnN`` order."""
         vfs = [d for d in self.devices.values() if d.parent_addr == pf]
-        return sorted(vfs, key=lambda d: (d.vf_index if d.vf_index is not None else 1 << 30))
+        return sorted(vfs, key=lambda d: d.vf_index if d.vf_index is not None else 1 << 30)
 
     def pfs(self) -> list[PciDevice]:
         return [d for d in self.devices.values() if d.dev_type is DeviceType.PF]

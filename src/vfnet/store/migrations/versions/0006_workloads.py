@@ -10,9 +10,7 @@ down_revision = "0005"
 
 
 def upgrade() -> None:
-    op.add_column(
-        "networks", sa.Column("mtu", sa.Integer, nullable=False, server_default="1500")
-    )
+    op.add_column("networks", sa.Column("mtu", sa.Integer, nullable=False, server_default="1500"))
     # PF address -> the VF attributes its NIC refused, as the host's agent reported them.
     op.add_column("hosts", sa.Column("refused", sa.JSON, nullable=True))
     # The newest desired generation the host's agent has reported its status for.
