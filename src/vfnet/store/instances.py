@@ -8,11 +8,11 @@ on SQLite or PostgreSQL; the loser's Conflict names the port and its holder.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -21,7 +21,9 @@ from vfnet.store.tables import instances
 from vfnet.store.tables import ports as ports_table
 
 BUILD, ACTIVE, ERROR, DELETING = "BUILD", "ACTIVE", "ERROR", "DELETING"
-_CHANGEABLE = frozenset({"host", "state", "reason", "claim_owner"})
+# Devices held but unplugged by the agent: saved to disk (suspended), or moving hosts.
+SUSPENDED, MIGRATING = "SUSPENDED", "MIGRATING"
+_CHANGEABLE = frozenset({"host", "state", "reason", "claim_owner", "migration"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,10 @@ class InstanceRecord:
     port_ids: tuple[str, ...]
     made_port_ids: tuple[str, ...]
     created_at: datetime
+    #: The migration under way, or None: ``source``, ``target``, ``target_owner`` (the
+    #: owner of the target's claim), ``live`` and ``phase`` (``unplugging``: the source
+    #: agent unplugs the SR-IOV devices; ``moving``: ports rebound on the target).
+    migration: Mapping[str, Any] | None = None
 
 
 def create(
@@ -150,6 +156,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> InstanceRecord:
         port_ids=tuple(row.port_ids),
         made_port_ids=tuple(row.made_port_ids),
         created_at=row.created_at,
+        migration=dict(row.migration) if row.migration is not None else None,
     )
 
 
@@ -193,7 +200,7 @@ class InstanceStore:
             return list_all(conn, project_id=project_id)
 
     def update_instance(self, instance_id: str, **changes: object) -> InstanceRecord:
-        """``host``, ``state``, ``reason``, ``claim_owner``."""
+        """``host``, ``state``, ``reason``, ``claim_owner``, ``migration``."""
         with self._write() as conn:
             return update(conn, instance_id, changes)
 
