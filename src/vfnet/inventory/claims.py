@@ -2,7 +2,8 @@
 
 Public API:
     HostInventory(selected=(), unhealthy=(), generation=0, statuses=None, vanished=())
-        .claim(owner, requests, numa_cells=None, expected_generation=None, sockets=None) -> Claim
+        .claim(owner, requests, numa_cells=None, expected_generation=None, sockets=None,
+               refused=NO_REFUSALS) -> Claim
         .allocate(owner) -> list[PciAddress]
         .release(owner) -> list[PciAddress]         idempotent
         .move(owner, new_owner) -> list[PciAddress]
@@ -24,6 +25,7 @@ from typing import NamedTuple
 from vfnet.errors import InsufficientDevices, NotFound, StaleGeneration, ValidationError
 from vfnet.inventory import states
 from vfnet.inventory.layout import Layout
+from vfnet.inventory.matching import NO_REFUSALS, Refused, refusing_pfs
 from vfnet.inventory.pools import Pool
 from vfnet.inventory.reports import ReportResult, Tracked, check_report, fold_report
 from vfnet.inventory.requests import PciRequest
@@ -109,22 +111,25 @@ class HostInventory:
         numa_cells: frozenset[int] | None = None,
         expected_generation: int | None = None,
         sockets: Mapping[int, int | None] | None = None,
+        refused: Refused = NO_REFUSALS,
     ) -> Claim:
         """Claim devices for every request at once, or nothing at all.
 
-        The devices are chosen before any state changes, honouring PF/VF dependencies
-        and ``pf_group`` anti-affinity. If a transition fails midway, every status and
-        pool change is rolled back, including the PFs and VFs evicted as relatives
-        (Nova's consume_requests leaves those out of its pools: quirk 7, fixed here).
+        The devices are chosen before any state changes, honouring PF/VF dependencies,
+        ``pf_group`` anti-affinity, and the PFs' ``refused`` VF attributes (no request
+        is served by a PF that refused one it needs). If a transition fails midway,
+        every status and pool change is rolled back, including the PFs and VFs evicted
+        as relatives (Nova's consume_requests leaves those out of its pools: quirk 7,
+        fixed here).
         """
         if expected_generation is not None:
             self._check_generation(expected_generation)
         request_ids = _request_ids(requests)
         layout = self._layout
-        plan = layout.matcher.plan(requests, layout.counts, numa_cells, sockets)
+        plan = layout.matcher.plan(requests, layout.counts, numa_cells, sockets, refused)
         if plan is None:
             raise InsufficientDevices(
-                self._shortfall(owner, requests, layout.counts, numa_cells, sockets)
+                self._shortfall(owner, requests, layout.counts, numa_cells, sockets, refused)
             )
         journal = layout.journal()
         try:
@@ -221,17 +226,31 @@ class HostInventory:
         counts: list[int],
         numa_cells: frozenset[int] | None,
         sockets: Mapping[int, int | None] | None,
+        refused: Refused,
     ) -> str:
         matcher = self._layout.matcher
         for request in requests:
+            named = f"{owner!r}: request {request.request_id or request.specs!r}"
             if not matcher.filter(request, counts, numa_cells, sockets):
                 usable = sum(counts[i] for i in matcher.candidates(request))
-                return (
-                    f"{owner!r}: request {request.request_id or request.specs!r} needs "
-                    f"{request.count} device(s); {usable} free match it"
-                    + ("" if numa_cells is None else f" before NUMA policy {request.numa_policy}")
+                return f"{named} needs {request.count} device(s); {usable} free match it" + (
+                    "" if numa_cells is None else f" before NUMA policy {request.numa_policy}"
+                )
+            refusing = refusing_pfs(request, refused)
+            if not matcher.filter(request, counts, numa_cells, sockets, refusing):
+                return f"{named} needs {request.count} device(s) " + _refusals_text(
+                    request, refused, refusing
                 )
         return f"{owner!r}: the {len(requests)} requests cannot all be served together"
+
+
+def _refusals_text(request: PciRequest, refused: Refused, refusing: Collection[str | None]) -> str:
+    """``on PFs that can set min_tx_rate; PF 0000:3b:00.0 refused min_tx_rate``."""
+    pfs = "; ".join(
+        f"PF {pf} refused {', '.join(sorted(request.vf_needs.intersection(refused[pf])))}"
+        for pf in sorted(p for p in refusing if p is not None)
+    )
+    return f"on PFs that can set {', '.join(sorted(request.vf_needs))}; {pfs}"
 
 
 def _request_ids(requests: Sequence[PciRequest]) -> list[str]:

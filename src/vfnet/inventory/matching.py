@@ -5,6 +5,7 @@ Public API:
     PoolMatcher(pools)                        per pool set: remembers which pools suit which
                                               request shape; ``candidates``, ``filter``, ``plan``
     filter_pools(pools, request, numa_cells=None, sockets=None) -> list[Pool]
+    refusing_pfs(request, refused) -> frozenset  PFs that refused a VF attribute it needs
     support_requests(pools, requests, numa_cells=None, sockets=None) -> bool
     Plan                                      per request, the (pool index, count) taken
 
@@ -16,11 +17,13 @@ Unlike Nova's scheduler (quirk 8), fitting models the PF/VF dependency: taking V
 from a PF's pools removes that PF, and taking a PF removes its VF and vDPA pools,
 exactly as a claim on the host would. Requests sharing a ``pf_group`` are served from
 different PFs; the fit tries alternatives for them (a small backtracking search).
+``refused`` (PF address -> VF attributes its NIC refused) keeps a request away from
+the PFs that refused an attribute in its ``vf_needs``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from vfnet.inventory.numa import numa_filter
@@ -39,6 +42,8 @@ CHILD_TYPES = frozenset({DeviceType.VF.value, DeviceType.VDPA.value})
 
 Take = tuple[int, int]  # (pool index, how many devices)
 Plan = list[list[Take]]  # per request, in request order
+Refused = Mapping[str, Collection[str]]  # PF address -> VF attributes its NIC refused
+NO_REFUSALS: Refused = {}
 
 
 def is_true(value: object) -> bool:
@@ -64,6 +69,13 @@ def spec_matches(spec: Mapping[str, Any], key: PoolKey) -> bool:
         for name, wanted in spec.items()
         if name not in IGNORED_SPEC_KEYS
     )
+
+
+def refusing_pfs(request: PciRequest, refused: Refused) -> frozenset[str | None]:
+    """The PFs that refused a VF attribute ``request`` needs: none of their devices serve it."""
+    if not request.vf_needs or not refused:
+        return frozenset()
+    return frozenset(pf for pf, attrs in refused.items() if request.vf_needs.intersection(attrs))
 
 
 def _asks(request: PciRequest, name: str, value: str) -> bool:
@@ -174,21 +186,24 @@ class PoolMatcher:
         counts: Sequence[int] | None = None,
         numa_cells: frozenset[int] | None = None,
         sockets: Mapping[int, int | None] | None = None,
+        refused: Refused = NO_REFUSALS,
     ) -> Plan | None:
         """How to serve every request together from ``counts`` (default: the pools' own)."""
         if counts is None:
             counts = [pool.count for pool in self.pools]
         if len(requests) == 1 and requests[0].pf_group is None:
             # The common case, a single request, consumes nothing it must remember.
-            alone = _greedy(
-                requests[0].count, self.usable(requests[0], counts, numa_cells, sockets), counts
+            request = requests[0]
+            pools = self.usable(
+                request, counts, numa_cells, sockets, refusing_pfs(request, refused)
             )
+            alone = _greedy(request.count, pools, counts)
             return None if alone is None else [alone]
         start = list(counts)
         for request in requests:
             if request.pf_group is not None:
-                return _Fit(self, requests, numa_cells, sockets).search(0, start, {})
-        return self._plan_in_order(requests, start, numa_cells, sockets)
+                return _Fit(self, requests, numa_cells, sockets, refused).search(0, start, {})
+        return self._plan_in_order(requests, start, numa_cells, sockets, refused)
 
     def _plan_in_order(
         self,
@@ -196,12 +211,14 @@ class PoolMatcher:
         counts: list[int],
         numa_cells: frozenset[int] | None,
         sockets: Mapping[int, int | None] | None,
+        refused: Refused,
     ) -> Plan | None:
         """Without anti-affinity there is nothing to search: each request takes in turn."""
         plan: Plan = []
         for request in requests:
+            banned = refusing_pfs(request, refused)
             takes = _greedy(
-                request.count, self.usable(request, counts, numa_cells, sockets), counts
+                request.count, self.usable(request, counts, numa_cells, sockets, banned), counts
             )
             if takes is None:
                 return None
@@ -226,11 +243,13 @@ class _Fit:
         requests: Sequence[PciRequest],
         numa_cells: frozenset[int] | None,
         sockets: Mapping[int, int | None] | None,
+        refused: Refused,
     ) -> None:
         self.matcher = matcher
         self.requests = requests
         self.numa_cells = numa_cells
         self.sockets = sockets
+        self.refused = refused
 
     def search(
         self, at: int, counts: list[int], used: dict[str, frozenset[str | None]]
@@ -240,7 +259,10 @@ class _Fit:
         request = self.requests[at]
         group = request.pf_group
         banned = used.get(group, frozenset()) if group is not None else frozenset()
-        pools = self.matcher.filter(request, counts, self.numa_cells, self.sockets, banned)
+        refusing = refusing_pfs(request, self.refused)
+        pools = self.matcher.filter(
+            request, counts, self.numa_cells, self.sockets, banned | refusing
+        )
         for takes in self._options(request, pools, counts):
             after = self._consume(counts, takes)
             now_used = used

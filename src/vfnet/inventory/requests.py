@@ -48,6 +48,7 @@ class PciRequest:
     alias_name: str | None = None
     requester_id: str | None = None
     pf_group: str | None = None
+    vf_needs: frozenset[str] = frozenset()
     # The specs as one hashable value, so pool matching can be remembered per request shape.
     spec_key: tuple[tuple[tuple[str, object], ...], ...] = field(
         init=False, repr=False, compare=False
@@ -59,6 +60,7 @@ class PciRequest:
         if isinstance(self.specs, Mapping) or not isinstance(self.specs, tuple | list):
             raise ValidationError("specs", "must be a list of spec dicts")
         object.__setattr__(self, "specs", tuple(self.specs))
+        object.__setattr__(self, "vf_needs", frozenset(self.vf_needs))
         object.__setattr__(self, "spec_key", tuple(_spec_key(spec) for spec in self.specs))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from enum import Enum
 from typing import Protocol
 
@@ -54,11 +54,13 @@ def request_for_port(
     numa_policy: NumaPolicy | str | None = None,
     pf_group: str | None = None,
     default_numa_policy: NumaPolicy | None = None,
+    vf_needs: Collection[str] = (),
 ) -> PciRequest | None:
     """The one-device request a port needs, or ``None`` for a ``normal`` (non SR-IOV) port.
 
     A vnic type ports refuse (``remote-managed``, ``virtio-forwarder``, ...) is refused
-    here too, with the same reason.
+    here too, with the same reason. ``vf_needs``: the VF attributes the port needs its
+    NIC to set (``refusals.vf_needs``), so PFs that refused one are not chosen for it.
 
     ``numa_policy`` is the port's own policy; when unset, ``default_numa_policy`` (the
     flavor/image policy, see :func:`instance_numa_policy`) applies: port > flavor/image.
@@ -77,6 +79,7 @@ def request_for_port(
         request_id=port_id,
         requester_id=port_id,
         pf_group=pf_group,
+        vf_needs=frozenset(vf_needs),
     )
 
 

@@ -24,6 +24,8 @@ from vfnet.scheduler.view import FleetView, HostState
 from vfnet.scheduler.weighers import HostWeigher, order, weighers_for
 
 FIT_REASON = "the requests do not fit together"
+# A NoValidHost names this many reasons at most (a host's own reason names the host).
+REASONS_SHOWN = 5
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ class Scheduler:
             failed = next((f for f in self.filters if not f.passes(host, ask)), None)
             plan = None if failed else _fit(host, ask)
             if plan is None:
-                reason = failed.reason if failed else FIT_REASON
+                reason = failed.explain(host, ask) if failed else FIT_REASON
                 rejected[reason] = rejected.get(reason, 0) + 1
                 continue
             fitting.append((host, plan))
@@ -132,12 +134,22 @@ class Scheduler:
                 return f"no host has {wanted} from {need.pfs} different PFs"
         if not rejected:
             return "no healthy host"
-        reasons = "; ".join(f"{count} {reason}" for reason, count in rejected.items())
-        return f"no host fits every request: hosts rejected: {reasons}"
+        most_first = sorted(rejected.items(), key=lambda item: -item[1])
+        shown = [f"{reason} ({_hosts(count)})" for reason, count in most_first[:REASONS_SHOWN]]
+        if len(most_first) > REASONS_SHOWN:
+            left = sum(count for _, count in most_first[REASONS_SHOWN:])
+            shown.append(f"other reasons ({_hosts(left)})")
+        return f"no host fits every request: hosts rejected: {'; '.join(shown)}"
+
+
+def _hosts(count: int) -> str:
+    return "1 host" if count == 1 else f"{count} hosts"
 
 
 def _fit(host: HostState, ask: Ask) -> tuple[RequestPlacement, ...] | None:
-    plan = host.matcher.plan(ask.requests, host.counts(), ask.numa_cells, host.numa_sockets)
+    plan = host.matcher.plan(
+        ask.requests, host.counts(), ask.numa_cells, host.numa_sockets, host.refused
+    )
     if plan is None:
         return None
     pools = pools_by_request(host.matcher, plan)

@@ -20,7 +20,8 @@ class HostState:
 
     ``numa_sockets`` maps each host NUMA node to its socket (``None`` when unknown);
     ``has_pci`` says whether the host has PCI devices at all, free or not;
-    ``normal_physnets`` are the physnets with a bridge backend for ``normal`` ports.
+    ``normal_physnets`` are the physnets with a bridge backend for ``normal`` ports;
+    ``refused`` maps a PF address to the VF attributes its NIC refused.
     ``pools`` keeps empty pools, so the set of keys, and the ``matcher`` built on them,
     only change when the host reports new devices.
     """
@@ -31,6 +32,7 @@ class HostState:
     healthy: bool = True
     has_pci: bool = False
     normal_physnets: frozenset[str] = frozenset()
+    refused: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     matcher: PoolMatcher = field(default_factory=lambda: PoolMatcher(()), compare=False, repr=False)
 
     def free(self, key: PoolKey) -> int:
@@ -45,7 +47,7 @@ class FleetView:
     """Every host's :class:`HostState`, with a :class:`SignatureIndex` over the healthy ones.
 
     The store feeds it deltas (``update_host``, ``remove_host``, ``set_health``,
-    ``consume``, ``release``); a decision reads it and never rebuilds it.
+    ``set_refused``, ``consume``, ``release``); a decision reads it and never rebuilds it.
     """
 
     def __init__(self) -> None:
@@ -77,6 +79,7 @@ class FleetView:
         healthy: bool = True,
         has_pci: bool | None = None,
         normal_physnets: Iterable[str] = (),
+        refused: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """Add ``name`` or replace what the view knows of it (a host's full report)."""
         items = list(pools.items() if isinstance(pools, Mapping) else pools)
@@ -89,6 +92,7 @@ class FleetView:
                 healthy=healthy,
                 has_pci=bool(items) if has_pci is None else has_pci,
                 normal_physnets=frozenset(normal_physnets),
+                refused=_refused(refused),
                 matcher=_matcher(counts),
             )
         )
@@ -100,6 +104,10 @@ class FleetView:
 
     def set_health(self, name: str, healthy: bool) -> None:
         self._put(replace(self.host(name), healthy=healthy))
+
+    def set_refused(self, name: str, refused: Mapping[str, Iterable[str]]) -> None:
+        """What the host's PFs refused now (an agent's report, an admin forgetting some)."""
+        self._put(replace(self.host(name), refused=_refused(refused)))
 
     def consume(self, name: str, taken: Mapping[PoolKey, int]) -> None:
         """Take devices from ``name``'s pools (a placement made, or claimed elsewhere).
@@ -162,6 +170,11 @@ def _counts(items: Iterable[tuple[PoolKey, int]]) -> dict[PoolKey, int]:
             raise ValidationError("pools", f"a pool cannot have {free} free devices")
         counts[key] = counts.get(key, 0) + free
     return counts
+
+
+def _refused(refused: Mapping[str, Iterable[str]] | None) -> Mapping[str, frozenset[str]]:
+    kept = {pf: frozenset(attrs) for pf, attrs in (refused or {}).items()}
+    return MappingProxyType({pf: attrs for pf, attrs in kept.items() if attrs})
 
 
 def _matcher(counts: Mapping[PoolKey, int]) -> PoolMatcher:
