@@ -16,8 +16,11 @@ Devices a flavor's PCI aliases ask for (a GPU, an accelerator) are ``<hostdev>``
 Everything here is pure: values in, XML text out; libvirt's RelaxNG schemas are the judge
 in the tests.
 
+A domain vfnet defines carries ``<metadata><vfnet:instance id='...'/></metadata>`` in
+:data:`VFNET_XMLNS`: the agent touches only domains so marked, never one an operator made.
+
 Public API: HostdevInterface, MacvtapInterface, VdpaInterface, PciHostdev, BridgeInterface,
-Device, PortPlug, port_device, NumaCell, Domain, device_xml, domain_xml.
+Device, PortPlug, port_device, NumaCell, Domain, VFNET_XMLNS, device_xml, domain_xml.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ _VDPA_DEVICE = re.compile(r"/dev/vhost-vdpa-\d+")
 _NETDEV = re.compile(r"[^/\s]{1,15}")
 
 _T = TypeVar("_T")
+
+VFNET_XMLNS = "https://vfnet.dev/xmlns/libvirt/domain/1"
+# The prefix written for the namespace: libvirt keeps whatever prefix a document uses.
+ET.register_namespace("vfnet", VFNET_XMLNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +223,7 @@ class Domain:
     devices: tuple[Device, ...] = ()
     type: str = "kvm"
     arch: str = "x86_64"
+    vfnet_instance: str | None = None  # the instance it is, in its <metadata>
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
@@ -238,6 +246,9 @@ def domain_xml(domain: Domain) -> str:
     root = ET.Element("domain", type=domain.type)
     ET.SubElement(root, "name").text = domain.name
     ET.SubElement(root, "uuid").text = str(domain.uuid)
+    if domain.vfnet_instance is not None:
+        metadata = ET.SubElement(root, "metadata")
+        ET.SubElement(metadata, f"{{{VFNET_XMLNS}}}instance", id=domain.vfnet_instance)
     ET.SubElement(root, "memory", unit="MiB").text = str(domain.memory_mib)
     ET.SubElement(root, "vcpu").text = str(domain.vcpus)
     os_element = ET.SubElement(root, "os")

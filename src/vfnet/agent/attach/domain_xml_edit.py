@@ -5,13 +5,14 @@ PCI address for a ``<hostdev>``; :func:`device_key` names devices the same way, 
 define-based fallback (for drivers without hot-plug) and the memory hypervisor agree with
 a real libvirt on what "the same device" is.
 
-Public API: device_key, plugged, with_device, without_device.
+Public API: device_key, plugged, plugged_devices, vfnet_instance, with_device, without_device.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from vfnet.agent.attach.domain_xml import VFNET_XMLNS
 from vfnet.errors import Conflict, NotFound, ValidationError
 from vfnet.pci.address import PciAddress
 
@@ -36,6 +37,25 @@ def device_key(device: ET.Element) -> str:
 def plugged(domain_xml: str) -> list[str]:
     """The keys of the domain's interfaces and PCI hostdevs, in document order."""
     return _keys(_devices(_parse(domain_xml, "domain_xml")))
+
+
+def plugged_devices(domain_xml: str) -> dict[str, str]:
+    """The domain's interfaces and PCI hostdevs by key, each as the XML that detaches it."""
+    found = {}
+    for device in _devices(_parse(domain_xml, "domain_xml")):
+        key = _key_or_none(device)
+        if key is not None:
+            device.tail = None  # the whitespace after it in the document is not its own
+            found[key] = ET.tostring(device, encoding="unicode")
+    return found
+
+
+def vfnet_instance(domain_xml: str) -> str | None:
+    """The vfnet instance the domain's ``<metadata>`` names; None for a domain vfnet did
+    not define."""
+    root = _parse(domain_xml, "domain_xml")
+    mark = root.find(f"metadata/{{{VFNET_XMLNS}}}instance")
+    return None if mark is None else mark.get("id")
 
 
 def with_device(domain_xml: str, device_xml: str) -> str:

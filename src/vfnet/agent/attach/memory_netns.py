@@ -4,7 +4,8 @@ What it copies from the kernel, because attachment depends on it: a link keeps i
 index, MAC, MTU and alias across a move, but goes down and loses its addresses and
 routes; a rename of a link that is up is EBUSY, a name taken is EEXIST; deleting a
 namespace destroys its virtual links and sends a NIC's netdevs (``kind`` None) back
-to the host namespace, under their name there or ``devN`` when it is taken.
+to the host namespace, under their name there or ``devN`` when it is taken. A veth is
+born with its peer and dies with it; only a bridge takes ports.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class MemoryNamespaces:
         self.spaces: dict[str | None, dict[str, _State]] = {None: {}}
         self._indexes = itertools.count(2)
         self.moves = 0
+        self._peers: dict[int, int] = {}  # a veth's index -> its peer's, both ways
+        self._masters: dict[int, int] = {}  # a bridge port's index -> its bridge's
 
     def add_link(self, ns: str | None, name: str, mac: str, *, kind: str | None = None) -> Link:
         """A link born in ``ns`` (a VF's netdev appearing on the host), down, MTU 1500."""
@@ -144,3 +147,46 @@ class MemoryNamespaces:
         if route in self.routes(ns, name):
             raise DriverError(f"add route {route.dst} on {name}: EEXIST: File exists")
         state.routes.append(route)
+
+    def add_veth(self, ns: str | None, name: str, peer_ns: str | None, peer: str) -> None:
+        space, peer_space = self._space(ns), self._space(peer_ns)
+        if name in space or peer in peer_space or (ns == peer_ns and name == peer):
+            raise DriverError(f"add veth {name} with peer {peer}: EEXIST: File exists")
+        ends = []
+        for where, end in ((space, name), (peer_space, peer)):
+            index = next(self._indexes)
+            mac = f"02:00:00:00:{index >> 8 & 0xFF:02x}:{index & 0xFF:02x}"  # local, unicast
+            where[end] = _State(Link(end, index, mac, 1500, False, None, "veth"))
+            ends.append(index)
+        self._peers[ends[0]], self._peers[ends[1]] = ends[1], ends[0]
+
+    def delete_link(self, ns: str | None, name: str) -> None:
+        state = self._state(ns, name)
+        if state.link.kind is None:
+            raise DriverError(f"delete {name}: EOPNOTSUPP: a NIC's netdev cannot be deleted")
+        doomed = {state.link.index, self._peers.get(state.link.index, state.link.index)}
+        for space in self.spaces.values():
+            for other in [n for n, s in space.items() if s.link.index in doomed]:
+                del space[other]
+        for index in doomed:
+            self._peers.pop(index, None)
+            self._masters.pop(index, None)
+        self._masters = {port: br for port, br in self._masters.items() if br not in doomed}
+
+    def set_master(self, ns: str | None, name: str, master: str | None) -> None:
+        state = self._state(ns, name)
+        if master is None:
+            self._masters.pop(state.link.index, None)
+            return
+        bridge = self._state(ns, master).link
+        if bridge.kind != "bridge":
+            raise DriverError(f"set {name} master {master}: EOPNOTSUPP: not a bridge")
+        self._masters[state.link.index] = bridge.index
+
+    def bridge_ports(self, ns: str | None, bridge: str) -> list[str]:
+        index = self._state(ns, bridge).link.index
+        return [
+            state.link.name
+            for state in self._space(ns).values()
+            if self._masters.get(state.link.index) == index
+        ]

@@ -93,3 +93,22 @@ class NamespaceOps(Protocol):
         ...
 
     def add_route(self, ns: str | None, name: str, route: Route) -> None: ...
+
+    # Veth pairs and bridges, for ports that are not SR-IOV (a container on a host bridge).
+
+    def add_veth(self, ns: str | None, name: str, peer_ns: str | None, peer: str) -> None:
+        """Makes veth ``name`` in ``ns`` with its peer ``peer`` born in ``peer_ns``, both
+        down, in one kernel call: the peer never takes a name in the wrong namespace."""
+        ...
+
+    def delete_link(self, ns: str | None, name: str) -> None:
+        """Removes a virtual link; a veth takes its peer with it."""
+        ...
+
+    def set_master(self, ns: str | None, name: str, master: str | None) -> None:
+        """Enslaves the link to bridge ``master`` of the same namespace; None frees it."""
+        ...
+
+    def bridge_ports(self, ns: str | None, bridge: str) -> list[str]:
+        """The names of the links enslaved to ``bridge``."""
+        ...

@@ -216,6 +216,41 @@ class PyrouteNamespaces:
         except NetlinkError as error:
             raise _kernel(f"add route {route.dst} via {route.gateway} on {name}", error) from None
 
+    def add_veth(self, ns: str | None, name: str, peer_ns: str | None, peer: str) -> None:
+        target = _open_ns(peer_ns)
+        try:
+            self._ipr(ns).link(
+                "add", ifname=name, kind="veth", peer={"ifname": peer, "net_ns_fd": target}
+            )
+        except NetlinkError as error:
+            where = peer_ns or "the host"
+            raise _kernel(f"add veth {name} with peer {peer} in {where}", error) from None
+        finally:
+            os.close(target)
+
+    def delete_link(self, ns: str | None, name: str) -> None:
+        index = self._index(ns, name)
+        try:
+            self._ipr(ns).link("del", index=index)
+        except NetlinkError as error:
+            raise _kernel(f"delete {name}", error) from None
+
+    def set_master(self, ns: str | None, name: str, master: str | None) -> None:
+        index = self._index(ns, name)
+        master_index = 0 if master is None else self._index(ns, master)
+        try:
+            self._ipr(ns).link("set", index=index, master=master_index)
+        except NetlinkError as error:
+            raise _kernel(f"set {name} master {master or 'none'}", error) from None
+
+    def bridge_ports(self, ns: str | None, bridge: str) -> list[str]:
+        index = self._index(ns, bridge)
+        return [
+            message.get_attr("IFLA_IFNAME")
+            for message in self._ipr(ns).get_links()
+            if message.get_attr("IFLA_MASTER") == index
+        ]
+
 
 def _family(route: Route) -> int:
     probe = route.gateway if route.dst == "default" else route.dst.split("/")[0]
