@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from vfnet.errors import ValidationError
 from vfnet.lab.hostspec import HostSpec
+from vfnet.lab.nics import nic_model
 from vfnet.lab.sysfs import generate_host
 from vfnet.pci.devices import HostDevices
 
@@ -27,19 +30,31 @@ def _toml_text(value: str) -> str:
     return json.dumps(value)
 
 
+def _physnet(index: int) -> str:
+    """PFs beyond those the two syntaxes place by hand alternate between the physnets."""
+    return f"physnet{1 + index % 2}"
+
+
 def _device_spec_config(name: str, root: Path, devices: HostDevices) -> str:
-    """Nova's syntax: the first PF by netdev name, the second by address with its VF ids."""
-    first, second = devices.pfs()[:2]
-    vf_id = second.sriov.vf_device if second.sriov else second.product_id
-    specs = [
-        {"devname": first.ifname, "physical_network": "physnet1"},
-        {
-            "address": str(second.address),
-            "vendor_id": second.vendor_id,
-            "product_id": vf_id,
-            "physical_network": "physnet1",
-            "trusted": "true",
-        },
+    """Nova's syntax: the first PF by netdev name, the second by address with its VF ids,
+    any further one by netdev name."""
+    pfs = devices.pfs()
+    specs: list[dict[str, str]] = [{"devname": pfs[0].ifname or "", "physical_network": "physnet1"}]
+    if len(pfs) > 1:
+        second = pfs[1]
+        vf_id = second.sriov.vf_device if second.sriov else second.product_id
+        specs.append(
+            {
+                "address": str(second.address),
+                "vendor_id": second.vendor_id,
+                "product_id": vf_id,
+                "physical_network": "physnet1",
+                "trusted": "true",
+            }
+        )
+    specs += [
+        {"devname": pf.ifname or "", "physical_network": _physnet(n + 1)}
+        for n, pf in enumerate(pfs[2:], start=2)
     ]
     entries = ",\n  ".join(_toml_text(json.dumps(spec)) for spec in specs)
     return (
@@ -50,12 +65,14 @@ def _device_spec_config(name: str, root: Path, devices: HostDevices) -> str:
 
 def _device_plugin_config(name: str, root: Path, devices: HostDevices) -> str:
     """Neutron's physnet mappings plus a device-plugin resource pool over part of the VFs."""
-    first, second = devices.pfs()[:2]
+    pfs = devices.pfs()
+    first = pfs[0]
     vfs = first.sriov.num_vfs if first.sriov else 0
+    mappings = ",".join(f"{_physnet(n)}:{pf.ifname}" for n, pf in enumerate(pfs))
     return (
         f'[host]\nname = "{name}"\nsysfs_root = {_toml_text(str(root))}\n\n'
         "[sriov_nic]\n# Neutron SR-IOV agent syntax.\n"
-        f'physical_device_mappings = "physnet1:{first.ifname},physnet2:{second.ifname}"\n\n'
+        f'physical_device_mappings = "{mappings}"\n\n'
         "# Kubernetes SR-IOV device plugin syntax: VFs 0-1 of the first PF form a pool.\n"
         "[[device_plugin.resourceList]]\n"
         'resourceName = "physnet1_low"\n'
@@ -63,20 +80,55 @@ def _device_plugin_config(name: str, root: Path, devices: HostDevices) -> str:
     )
 
 
-LAB_HOSTS: tuple[tuple[str, HostSpec, str], ...] = (
+LabHostPlan = tuple[str, HostSpec, str]  # host name, what it carries, its config's syntax
+
+LAB_HOSTS: tuple[LabHostPlan, ...] = (
     ("host-1", HostSpec(nic="x710", pfs=2, vfs=8, numa_nodes=2, ports_per_card=1), "device_spec"),
     ("host-2", HostSpec(nic="cx6dx", pfs=2, vfs=4, numa_nodes=1), "device_plugin"),
 )
 _CONFIG_WRITERS = {"device_spec": _device_spec_config, "device_plugin": _device_plugin_config}
 
 
-def create_lab_hosts(lab_dir: Path) -> list[LabHost]:
-    """Generate every lab host under ``lab_dir/hosts`` (afresh) and write its config."""
+def plan_lab_hosts(
+    count: int = 2, *, nic: str | None = None, pfs: int | None = None, vfs: int | None = None
+) -> list[LabHostPlan]:
+    """``count`` hosts taking turns at the two lab hosts' NICs and config syntaxes.
+
+    ``nic``, ``pfs`` and ``vfs`` replace every host's own; a NIC given without a VF count
+    keeps each host's count where the NIC allows it, else takes as many as it allows.
+
+    Raises:
+        ValidationError: naming the option: fewer than 2 hosts, no VFs, a NIC unknown or
+            unable to carry what is asked.
+    """
+    if count < 2:
+        raise ValidationError("--hosts", f"a lab has at least 2 hosts, not {count}")
+    if vfs is not None and vfs < 1:
+        raise ValidationError("--vfs", f"each PF needs at least 1 VF, not {vfs}")
+    planned = []
+    for n in range(count):
+        _, base, syntax = LAB_HOSTS[n % len(LAB_HOSTS)]
+        try:
+            model = nic_model(nic) if nic else base.model
+            ports = base.ports_per_card or model.ports_per_card
+            wanted = vfs if vfs is not None else min(base.vfs, model.total_vfs_for(ports))
+            spec = replace(
+                base, nic=model.name, pfs=base.pfs if pfs is None else pfs, vfs=wanted,
+                hostname=f"host-{n + 1}",
+            )  # fmt: skip
+        except ValidationError as error:
+            raise ValidationError(f"--{error.field}", error.reason) from None
+        planned.append((f"host-{n + 1}", spec, syntax))
+    return planned
+
+
+def create_lab_hosts(lab_dir: Path, plan: Sequence[LabHostPlan] = LAB_HOSTS) -> list[LabHost]:
+    """Generate every planned host under ``lab_dir/hosts`` (afresh) and write its config."""
     hosts_dir = lab_dir / "hosts"
     if hosts_dir.exists():
         shutil.rmtree(hosts_dir)
     made = []
-    for name, spec, syntax in LAB_HOSTS:
+    for name, spec, syntax in plan:
         root = hosts_dir / name / "sys"
         devices = generate_host(spec, root)
         config_path = hosts_dir / name / "host.toml"

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
 from vfnet.errors import VfnetError
+from vfnet.lab.processes import installed_command
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -23,20 +23,53 @@ def _free_port() -> int:
 
 def server_command() -> str:
     """``vfnet-server`` beside this Python, else on PATH."""
-    beside = Path(sys.executable).parent / "vfnet-server"
-    found = str(beside) if beside.exists() else shutil.which("vfnet-server")
-    if found is None:
-        raise VfnetError("vfnet-server is not installed next to vfnet (run scripts/bootstrap)")
-    return found
+    return installed_command("vfnet-server")
+
+
+def sqlite_url(lab_dir: Path) -> str:
+    return f"sqlite:///{(lab_dir / 'vfnet.db').resolve()}"
+
+
+def serve_argv(port: int, database_url: str) -> list[str]:
+    """The command line of a lab server on loopback ``port``."""
+    return [server_command(), "serve", "--port", str(port), "--database-url", database_url]
+
+
+def create_token(database_url: str, *, role: str, name: str) -> str:
+    """A fresh token of ``role``, minted against the database directly."""
+    done = subprocess.run(
+        [server_command(), "token", "create", "--role", role, "--name", name,
+         "--database-url", database_url],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise VfnetError(f"could not create the lab's {role} token: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def wait_until_answering(
+    url: str, seconds: float, exited: Callable[[], bool], log_path: Path
+) -> None:
+    """Returns once the server at ``url`` serves its API; raises if it exits or stays mute."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if exited():
+            raise VfnetError(f"vfnet-server exited at start; see {log_path}")
+        try:
+            if httpx.get(f"{url}/v1/openapi.json", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise VfnetError(f"vfnet-server did not answer within {seconds:.0f}s; see {log_path}")
 
 
 class LabServer:
     """Starts the server on SQLite in the lab folder; stops it on exit."""
 
     def __init__(self, lab_dir: Path, *, startup_seconds: float = 30.0) -> None:
-        self.database_url = f"sqlite:///{(lab_dir / 'vfnet.db').resolve()}"
+        self.database_url = sqlite_url(lab_dir)
         self.log_path = lab_dir / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._startup_seconds = startup_seconds
         self._process: subprocess.Popen[bytes] | None = None
@@ -49,36 +82,22 @@ class LabServer:
 
     def admin_token(self) -> str:
         """A fresh admin token, minted against the lab database."""
-        done = subprocess.run(
-            [server_command(), "token", "create", "--role", "admin", "--name", "lab-admin",
-             "--database-url", self.database_url],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise VfnetError(f"could not create the lab's admin token: {done.stderr.strip()}")
-        return done.stdout.strip()
+        return create_token(self.database_url, role="admin", name="lab-admin")
 
     def __enter__(self) -> LabServer:
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                [server_command(), "serve", "--port", str(self.port),
-                 "--database-url", self.database_url],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self._wait_until_up()
+                serve_argv(self.port, self.database_url), stdout=log, stderr=subprocess.STDOUT
+            )
+        process = self._process
+        try:
+            wait_until_answering(
+                self.url, self._startup_seconds, lambda: process.poll() is not None, self.log_path
+            )
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + self._startup_seconds
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                raise VfnetError(f"vfnet-server exited at start; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/v1/openapi.json", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise VfnetError(f"vfnet-server did not answer within {self._startup_seconds:.0f}s")
 
     def __exit__(
         self,
