@@ -1,24 +1,33 @@
-"""The Store's methods for host agents: the desired state they read, the status they report."""
+"""The Store's methods for host agents: the desired state they read, the status they report.
+
+Also what an admin overrides in their stead: the VF attributes a host's PFs refused,
+forgotten after a NIC firmware change, and a VF stuck releasing, freed without the
+agent's verification when the agent is dead or cannot reset it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+import logging
+from collections.abc import Iterable, Mapping, Set
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from vfnet.errors import NotFound
+from vfnet.errors import InvalidDeviceState, NotFound
+from vfnet.inventory.states import DeviceState
 from vfnet.network.binding import BINDING_FAILED
 from vfnet.pci.address import PciAddress
-from vfnet.store import desired, ports
+from vfnet.store import desired, devices, hosts, ports
 from vfnet.store.desired import DesiredInputs
 from vfnet.store.inventory import HostInventories
-from vfnet.store.records import PortRecord
+from vfnet.store.records import DeviceRecord, HostRecord, PortRecord
 from vfnet.store.tables import hosts as hosts_table
 from vfnet.store.tables import ports as ports_table
 
 ERROR = "ERROR"
+
+log = logging.getLogger(__name__)
 
 
 class AgentStore:
@@ -84,6 +93,45 @@ class AgentStore:
             if done.rowcount == 0:
                 return None
             return ports.get(conn, port_id)
+
+    def record_refused(self, host: str, found: Mapping[str, Iterable[str]]) -> bool:
+        """Add to what the host's PFs refused (``found``: PF address -> VF attributes);
+        kept across reports. False when nothing was new."""
+        with self._write() as conn:
+            return hosts.add_refused(conn, host, found)
+
+    def forget_refused(self, host: str, pf: str | None = None) -> HostRecord:
+        """Clear what ``pf`` (None: every PF) of the host refused, e.g. after new NIC
+        firmware; NotFound when ``pf`` has nothing recorded."""
+        with self._write() as conn:
+            dropped = hosts.forget_refused(conn, host, pf)
+            if pf is not None and not dropped:
+                raise NotFound("refused attributes of PF", f"{host}/{pf}")
+            return hosts.get(conn, host)
+
+    def force_release(self, host: str, address: PciAddress) -> DeviceRecord:
+        """Free a VF stuck releasing without its agent's verified reset (an admin's call
+        when that agent is dead or cannot reset it); the host's problems say so."""
+        with self._read() as conn:
+            hosts.generation(conn, host)  # NotFound for an unknown host first
+            device = devices.get_record(conn, host, address)
+        problem = (
+            f"{address} freed by an admin without a verified reset (claim generation "
+            f"{device.claim_generation}): its VF may keep the last owner's settings"
+        )
+        freed = []
+        if device.state == DeviceState.RELEASING.value:
+            reset = {device.address: device.claim_generation}
+            freed = self.inventories.verify_resets(host, reset, problem=problem)
+        with self._read() as conn:
+            device = devices.get_record(conn, host, address)
+        if not freed:
+            raise InvalidDeviceState(
+                f"device {address} of host {host} is {device.state}, not releasing: only a "
+                "VF waiting for its agent to verify its reset can be released by force"
+            )
+        log.warning("host %s: %s", host, problem)
+        return device
 
 
 def bump_for_port_change(conn: sa.Connection, record: PortRecord, changed: Set[str]) -> None:

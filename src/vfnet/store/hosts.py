@@ -1,4 +1,9 @@
-"""Hosts: registered by their agents, each with an inventory generation."""
+"""Hosts: registered by their agents, each with an inventory generation.
+
+A host also keeps, per PF address, the VF attributes its NIC refused (``refused``):
+added to from agents' reports, never dropped by one (a NIC does not learn), cleared
+by an admin after a firmware change.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from vfnet.store.tables import hosts
 
 # report_generation of a host that has never reported: any report is newer.
 NEVER_REPORTED = -1
+
+Refused = dict[str, frozenset[str]]  # PF address -> the VF attributes its NIC refused
 
 
 def register(
@@ -97,6 +104,65 @@ def stamp_changed(conn: sa.Connection, name: str) -> None:
     conn.execute(hosts.update().where(hosts.c.name == name).values(changed_seq=next_seq(conn)))
 
 
+def generation_and_refused(conn: sa.Connection, name: str) -> tuple[int, Refused]:
+    """The host's generation and its PFs' refused attributes, in one read (for a claim)."""
+    query = sa.select(hosts.c.generation, hosts.c.refused).where(hosts.c.name == name)
+    row = conn.execute(query).one_or_none()
+    if row is None:
+        raise NotFound("host", name)
+    return int(row.generation), _refused(row.refused)
+
+
+def add_refused(conn: sa.Connection, name: str, found: Mapping[str, Iterable[str]]) -> bool:
+    """Add ``found`` (PF address -> attributes) to the host's refusals; false if none is new.
+
+    The row is read for update, so two reports of one host add up instead of one
+    overwriting the other. A change stamps the host: schedulers reload what it refused.
+    """
+    current = _refused_for_update(conn, name)
+    merged = {pf: set(attrs) for pf, attrs in current.items()}
+    for pf, attrs in found.items():
+        merged.setdefault(pf, set()).update(attrs)
+    if {pf: frozenset(attrs) for pf, attrs in merged.items() if attrs} == current:
+        return False
+    _write_refused(conn, name, merged)
+    return True
+
+
+def forget_refused(conn: sa.Connection, name: str, pf: str | None = None) -> Refused:
+    """Drop what ``pf`` (None: every PF of the host) refused; returns what was dropped."""
+    current = _refused_for_update(conn, name)
+    dropped = {p: attrs for p, attrs in current.items() if pf is None or p == pf}
+    if dropped:
+        _write_refused(conn, name, {p: a for p, a in current.items() if p not in dropped})
+    return dropped
+
+
+def add_problem(conn: sa.Connection, name: str, problem: str) -> None:
+    """Append to the host's problems (its agent's next report replaces them all)."""
+    query = sa.select(hosts.c.problems).where(hosts.c.name == name).with_for_update()
+    problems = list(conn.execute(query).scalar() or ())
+    conn.execute(hosts.update().where(hosts.c.name == name).values(problems=[*problems, problem]))
+
+
+def _refused_for_update(conn: sa.Connection, name: str) -> Refused:
+    query = sa.select(hosts.c.refused).where(hosts.c.name == name).with_for_update()
+    row = conn.execute(query).one_or_none()
+    if row is None:
+        raise NotFound("host", name)
+    return _refused(row.refused)
+
+
+def _write_refused(conn: sa.Connection, name: str, refused: Mapping[str, Iterable[str]]) -> None:
+    stored = {pf: sorted(attrs) for pf, attrs in sorted(refused.items()) if attrs}
+    conn.execute(hosts.update().where(hosts.c.name == name).values(refused=stored))
+    stamp_changed(conn, name)
+
+
+def _refused(stored: Mapping[str, Iterable[str]] | None) -> Refused:
+    return {pf: frozenset(attrs) for pf, attrs in (stored or {}).items() if attrs}
+
+
 def note_report(
     conn: sa.Connection, name: str, *, report_generation: int, values: Mapping[str, object]
 ) -> bool:
@@ -123,4 +189,5 @@ def _record(row: sa.Row[tuple[object, ...]]) -> HostRecord:
         manages_vfs=bool(row.manages_vfs),
         desired_generation=int(row.desired_generation),
         problems=tuple(row.problems or ()),
+        refused={pf: tuple(sorted(attrs)) for pf, attrs in _refused(row.refused).items()},
     )

@@ -85,9 +85,14 @@ class HostInventories:
         *,
         numa_cells: Iterable[int] | None,
     ) -> ClaimPlan:
-        loaded = self._checkout(host)
+        """Pick the devices, keeping each request off the PFs that refused what it needs."""
+        with self._engine.connect() as conn:
+            generation, refused = hosts.generation_and_refused(conn, host)
+            loaded = self._checkout_at(conn, host, generation)
         cells = None if numa_cells is None else frozenset(numa_cells)
-        claim = loaded.inventory.claim(owner, requests, numa_cells=cells, sockets=loaded.sockets)
+        claim = loaded.inventory.claim(
+            owner, requests, numa_cells=cells, sockets=loaded.sockets, refused=refused
+        )
         picked = {
             address: request_id
             for request_id, addresses in claim.devices.items()
@@ -139,9 +144,17 @@ class HostInventories:
             generation = self._save(loaded, rows, [device.address for device in before])
             return ClaimRecord(owner, host, before, generation)
 
-    def verify_resets(self, host: str, reported: Mapping[PciAddress, int]) -> list[PciAddress]:
+    def verify_resets(
+        self, host: str, reported: Mapping[PciAddress, int], *, problem: str | None = None
+    ) -> list[PciAddress]:
         """Free the releasing devices whose reset was verified at their current claim
-        generation (``reported``: address -> claim generation); returns those freed."""
+        generation (``reported``: address -> claim generation); returns those freed.
+        ``problem`` is added to the host's problems in the same transaction, if any is."""
+
+        def rows(conn: sa.Connection) -> None:
+            desired.bump(conn, [host])
+            if problem is not None:
+                hosts.add_problem(conn, host, problem)
 
         def once() -> list[PciAddress]:
             with self.host_lock(host):
@@ -158,7 +171,7 @@ class HostInventories:
                 loaded.inventory = releasing.with_transitions(
                     loaded.inventory, "reset_verified", freed
                 )
-                self._save(loaded, lambda conn: desired.bump(conn, [host]), freed)
+                self._save(loaded, rows, freed)
                 return freed
 
         return self.retrying(once, RETRIES)
@@ -242,13 +255,16 @@ class HostInventories:
 
     def _checkout(self, host: str) -> Loaded:
         """The host's inventory for one caller: the cached one if still current, else read."""
-        cached = self._cache.pop(host, None)
         with self._engine.connect() as conn:
-            generation = hosts.generation(conn, host)
-            if cached is not None and cached.generation == generation:
-                return cached
-            rows = devices.load(conn, host)
-            sockets = _sockets(conn, host)
+            return self._checkout_at(conn, host, hosts.generation(conn, host))
+
+    def _checkout_at(self, conn: sa.Connection, host: str, generation: int) -> Loaded:
+        """``_checkout`` once the host's generation has been read on ``conn``."""
+        cached = self._cache.pop(host, None)
+        if cached is not None and cached.generation == generation:
+            return cached
+        rows = devices.load(conn, host)
+        sockets = _sockets(conn, host)
         inventory = rows.inventory(generation)
         before = {item.address: item for item in rows.tracked()}
         return Loaded(host, generation, inventory, before, rows.reasons, sockets)
