@@ -31,8 +31,9 @@ def _toml_text(value: str) -> str:
 
 
 def _physnet(index: int) -> str:
-    """PFs beyond those the two syntaxes place by hand alternate between the physnets."""
-    return f"physnet{1 + index % 2}"
+    """PF ``index``'s physnet past the first two, which each syntax places by hand: the
+    third on physnet2, then alternating."""
+    return f"physnet{2 - index % 2}"
 
 
 def _device_spec_config(name: str, root: Path, devices: HostDevices) -> str:
@@ -53,7 +54,7 @@ def _device_spec_config(name: str, root: Path, devices: HostDevices) -> str:
             }
         )
     specs += [
-        {"devname": pf.ifname or "", "physical_network": _physnet(n + 1)}
+        {"devname": pf.ifname or "", "physical_network": _physnet(n)}
         for n, pf in enumerate(pfs[2:], start=2)
     ]
     entries = ",\n  ".join(_toml_text(json.dumps(spec)) for spec in specs)
@@ -68,7 +69,10 @@ def _device_plugin_config(name: str, root: Path, devices: HostDevices) -> str:
     pfs = devices.pfs()
     first = pfs[0]
     vfs = first.sriov.num_vfs if first.sriov else 0
-    mappings = ",".join(f"{_physnet(n)}:{pf.ifname}" for n, pf in enumerate(pfs))
+    physnets = ["physnet1", "physnet2", *(_physnet(n) for n in range(2, len(pfs)))]
+    mappings = ",".join(
+        f"{physnet}:{pf.ifname}" for physnet, pf in zip(physnets, pfs, strict=False)
+    )
     return (
         f'[host]\nname = "{name}"\nsysfs_root = {_toml_text(str(root))}\n\n'
         "[sriov_nic]\n# Neutron SR-IOV agent syntax.\n"
