@@ -1,9 +1,14 @@
-"""Networks: a provider segment each, unique by its segment key, deleted only without ports."""
+"""Networks: a provider segment each, unique by its segment key, deleted only without ports.
+
+A network's MTU (Neutron's ``mtu``) is what its ports' netdevs are set to on the host;
+changing it reaches the desired state of every host with a port of it bound.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -15,12 +20,15 @@ from vfnet.network.networks import (
     check_network_deletable,
     validate_network,
 )
-from vfnet.store import qos
+from vfnet.store import desired, qos
 from vfnet.store.records import NetworkRecord
 from vfnet.store.tables import networks, ports, subnets
 
 KIND = "network"
-UPDATABLE = frozenset({"name", "admin_state_up", "shared", "qos_policy_id"})
+UPDATABLE = frozenset({"name", "admin_state_up", "shared", "qos_policy_id", "mtu"})
+DEFAULT_MTU = 1500
+# IPv4's minimum (RFC 791) up to the largest jumbo frame NICs commonly take.
+MTU_RANGE = (68, 9216)
 # Built once: the API reads a network on every port request.
 _BY_ID = sa.select(networks).where(networks.c.id == sa.bindparam("network"))
 # The network with its subnet ids in one statement: a row per subnet (one with a NULL
@@ -31,6 +39,22 @@ _WITH_SUBNETS = (
     .where(networks.c.id == sa.bindparam("network"))
     .order_by(subnets.c.created_at, subnets.c.id)
 )
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkWithMtu(Network):
+    """A network to create with its MTU: the domain's ``Network`` leaves the MTU, a matter of
+    the hosts' netdevs and not of the segment, to the store."""
+
+    mtu: int = DEFAULT_MTU
+
+
+def check_mtu(value: object) -> int:
+    """``value`` as an MTU; ValidationError naming ``mtu`` when it is not one."""
+    low, high = MTU_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError("mtu", f"must be a whole number of bytes {low}-{high}, not {value!r}")
+    return value
 
 
 def segment_key(segment: Segment) -> str | None:
@@ -49,7 +73,9 @@ def segment_key(segment: Segment) -> str | None:
 def create(
     conn: sa.Connection, network: Network, *, network_id: str, now: datetime
 ) -> NetworkRecord:
-    """Insert ``network``; Conflict when its segment is taken (the unique key backs this)."""
+    """Insert ``network`` (with its MTU when a :class:`NetworkWithMtu`, else the default);
+    Conflict when its segment is taken (the unique key backs this)."""
+    mtu = check_mtu(network.mtu if isinstance(network, NetworkWithMtu) else DEFAULT_MTU)
     key = segment_key(network.segment)
     taken = (
         key is not None
@@ -72,6 +98,7 @@ def create(
             admin_state_up=network.admin_state_up,
             shared=network.shared,
             qos_policy_id=network.qos_policy_id,
+            mtu=mtu,
             created_at=now,
         )
     )
@@ -108,6 +135,7 @@ def list_all(conn: sa.Connection, *, project_id: str | None) -> list[NetworkReco
 
 
 def update(conn: sa.Connection, network_id: str, changes: Mapping[str, object]) -> NetworkRecord:
+    """Change what ``changes`` names; a new MTU bumps the hosts with its ports bound."""
     for name in changes:
         if name not in UPDATABLE:
             raise ValidationError(
@@ -118,12 +146,16 @@ def update(conn: sa.Connection, network_id: str, changes: Mapping[str, object]) 
     for flag in ("admin_state_up", "shared"):
         if flag in changes and not isinstance(changes[flag], bool):
             raise ValidationError(flag, f"must be true or false, not {changes[flag]!r}")
+    if "mtu" in changes:
+        check_mtu(changes["mtu"])
     policy = changes.get("qos_policy_id")
     qos.require(conn, None if policy is None else str(policy))
     if changes:
         done = conn.execute(networks.update().where(networks.c.id == network_id).values(changes))
         if done.rowcount == 0:
             raise NotFound(KIND, network_id)
+        if "mtu" in changes:
+            desired.bump_for_network(conn, network_id)
     return get(conn, network_id)
 
 
@@ -174,4 +206,5 @@ def _record(row: sa.Row[tuple[object, ...]], subnet_ids: tuple[str, ...]) -> Net
         qos_policy_id=row.qos_policy_id,
         subnet_ids=subnet_ids,
         created_at=row.created_at,
+        mtu=row.mtu,
     )

@@ -86,7 +86,7 @@ def test_a_bound_port_s_vf_is_in_the_document_with_the_settings_it_asks_for(flee
         "spoofchk": False, "trust": True,
         "min_tx_rate": 0, "max_tx_rate": 10,
         "link_state": "auto",
-        "mtu": None,
+        "mtu": 1500,
         "attach": {"kind": "host"},
         "mirror_to": None,
     }  # fmt: skip

@@ -12,11 +12,11 @@ from vfnet.api.schemas.base import given
 from vfnet.api.schemas.networks import NetworkIn, NetworkList, NetworkOut, NetworkUpdate
 from vfnet.errors import NotFound
 from vfnet.network.networks import (
-    Network,
     check_provider_allowed,
     parse_segment,
     validate_network,
 )
+from vfnet.store.networks import NetworkWithMtu
 from vfnet.store.records import NetworkRecord
 
 ACTIVE, DOWN = "ACTIVE", "DOWN"
@@ -33,6 +33,7 @@ def render(network: NetworkRecord) -> NetworkOut:
         admin_state_up=network.admin_state_up,
         shared=network.shared,
         qos_policy_id=network.qos_policy_id,
+        mtu=network.mtu,
         status=ACTIVE if network.admin_state_up else DOWN,
         subnets=list(network.subnet_ids),
         created_at=network.created_at,
@@ -68,7 +69,7 @@ def create_network(body: NetworkIn, ctx: Ctx) -> NetworkOut:
 
     Raises:
         ValidationError: a bad segment: VLAN outside 1-4094, an id on a flat network,
-            no physnet (400, naming the ``provider:*`` field).
+            no physnet (400, naming the ``provider:*`` field); an MTU outside 68-9216.
         Conflict: the VLAN (or the physnet's flat network) is taken (409).
     """
     sent = given(body)
@@ -76,13 +77,14 @@ def create_network(body: NetworkIn, ctx: Ctx) -> NetworkOut:
     segment = parse_segment(body.network_type, body.physical_network, body.segmentation_id)
     if body.qos_policy_id is not None:
         ctx.store.get_qos_policy(body.qos_policy_id)
-    network = Network(
+    network = NetworkWithMtu(
         name=body.name,
         project_id=body.project_id or ctx.principal.project or ctx.principal.role.value,
         segment=segment,
         admin_state_up=body.admin_state_up,
         shared=body.shared,
         qos_policy_id=body.qos_policy_id,
+        mtu=body.mtu,
     )
     # The store refuses a taken segment race-safely; the name check is pure and first.
     validate_network(network, ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
@@ -11,6 +12,8 @@ from vfnet.api.schemas.base import Ident, Label, RequestBody, ResponseBody, neut
 NETWORK_TYPE = "provider:network_type"
 PHYSNET = "provider:physical_network"
 SEGMENTATION_ID = "provider:segmentation_id"
+# What its ports' netdevs are set to: IPv4's minimum up to common jumbo frames (as the store).
+Mtu = Annotated[int, Field(ge=68, le=9216)]
 
 
 class NetworkIn(RequestBody):
@@ -26,6 +29,7 @@ class NetworkIn(RequestBody):
     admin_state_up: bool = True
     shared: bool = False
     qos_policy_id: Ident | None = None
+    mtu: Mtu = 1500
 
 
 class NetworkUpdate(RequestBody):
@@ -40,6 +44,8 @@ class NetworkUpdate(RequestBody):
     shared: bool = False
     #: ``null`` detaches the network's policy.
     qos_policy_id: Ident | None = None
+    #: Set on the netdevs of its ports bound from now on and of those bound already.
+    mtu: Mtu = 1500
 
 
 class NetworkOut(ResponseBody):
@@ -52,6 +58,7 @@ class NetworkOut(ResponseBody):
     admin_state_up: bool
     shared: bool
     qos_policy_id: str | None
+    mtu: int
     #: ACTIVE while admin_state_up, DOWN otherwise: a network has no agent of its own.
     status: str
     subnets: list[str]

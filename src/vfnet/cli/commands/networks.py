@@ -16,7 +16,7 @@ from vfnet.client import Client
 COLUMNS = (
     "id", "name", Column("provider:network_type", "TYPE"),
     Column("provider:physical_network", "PHYSNET"), Column("provider:segmentation_id", "SEGMENT"),
-    "shared", "status", "subnets",
+    "mtu", "shared", "status", "subnets",
 )  # fmt: skip
 
 
@@ -45,6 +45,8 @@ def network() -> None:
         "--provider-segment 100 net1",
         "vfnet network create --provider-network-type flat --provider-physical-network physnet2 "
         "--shared flat-net",
+        "vfnet network create --provider-network-type vlan --provider-physical-network physnet1 "
+        "--provider-segment 200 --mtu 9000 jumbo",
     )
 )
 @click.argument("name")
@@ -57,6 +59,8 @@ def network() -> None:
 @click.option("--shared", is_flag=True, help="Let every project use the network.")
 @click.option("--disable", is_flag=True, help="Create it administratively down.")
 @click.option("--qos-policy", metavar="POLICY", help="QoS policy (name or id) for its ports.")
+@click.option("--mtu", type=int, metavar="BYTES",
+              help="MTU of its ports' netdevs, 68-9216 [default: 1500].")  # fmt: skip
 @json_option
 @api_command
 def create(
@@ -68,6 +72,7 @@ def create(
     shared: bool,
     disable: bool,
     qos_policy: str | None,
+    mtu: int | None,
     as_json: bool,
 ) -> None:
     """Create a provider network (admin)."""
@@ -83,6 +88,8 @@ def create(
         body["provider:segmentation_id"] = segment
     if qos_policy is not None:
         body["qos_policy_id"] = policy_id(client, qos_policy)
+    if mtu is not None:
+        body["mtu"] = mtu
     echo_object(client.create_network(body), as_json)
 
 
@@ -103,13 +110,20 @@ def show(client: Client, net: str, as_json: bool) -> None:
     echo_object(find_network(client, net), as_json)
 
 
-@network.command(epilog="Example: vfnet network update net1 --qos-policy gold --share")
+@network.command(
+    epilog=examples(
+        "vfnet network update net1 --qos-policy gold --share",
+        "vfnet network update net1 --mtu 9000",
+    )
+)
 @click.argument("net")
 @click.option("--name", help="New name.")
 @click.option("--enable/--disable", "admin_state_up", default=None, help="Administrative state.")
 @click.option("--share/--no-share", "shared", default=None, help="Shared with every project.")
 @click.option("--qos-policy", metavar="POLICY", help="QoS policy (name or id) for its ports.")
 @click.option("--no-qos-policy", is_flag=True, help="Remove the network's QoS policy.")
+@click.option("--mtu", type=int, metavar="BYTES",
+              help="MTU of its ports' netdevs, 68-9216; bound ports' hosts apply it.")  # fmt: skip
 @json_option
 @api_command
 def update(
@@ -120,10 +134,11 @@ def update(
     shared: bool | None,
     qos_policy: str | None,
     no_qos_policy: bool,
+    mtu: int | None,
     as_json: bool,
 ) -> None:
-    """Change a network's name, state, sharing or QoS policy (admin)."""
-    body = given(name=name, admin_state_up=admin_state_up, shared=shared)
+    """Change a network's name, state, sharing, QoS policy or MTU (admin)."""
+    body = given(name=name, admin_state_up=admin_state_up, shared=shared, mtu=mtu)
     if qos_policy is not None and no_qos_policy:
         raise click.UsageError("--qos-policy and --no-qos-policy exclude each other")
     if qos_policy is not None:
