@@ -133,5 +133,9 @@ def port_reported(store: Store, port: PortRecord) -> None:
     if instance.state not in (BUILD, ACTIVE) or instance.host != port.host:
         return
     state, reason = state_of(store, instance.port_ids)
+    if instance.state == ACTIVE and state != ERROR:
+        # Once ACTIVE, a port still plugging (attached hot, back from a failed
+        # migration) does not make it BUILD again, nor clear why the last change failed.
+        return
     if (state, reason) != (instance.state, instance.reason):
         store.update_instance(instance.id, state=state, reason=reason)

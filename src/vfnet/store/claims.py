@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from vfnet.errors import NotFound
 from vfnet.pci.address import PciAddress
 from vfnet.store.records import ClaimedDevice, ClaimRecord
-from vfnet.store.tables import claims, hosts
+from vfnet.store.tables import claims, devices, hosts
 
 CLAIMED = "claimed"
 ALLOCATED = "allocated"
@@ -49,6 +50,33 @@ def change_owner(conn: sa.Connection, host: str, owner: str, new_owner: str) -> 
     conn.execute(
         claims.update()
         .where(claims.c.host == host, claims.c.owner == owner)
+        .values(owner=new_owner)
+    )
+
+
+def split_off(
+    conn: sa.Connection, host: str, owner: str, address: PciAddress, new_owner: str
+) -> None:
+    """Hand one device of ``owner`` to ``new_owner``, states unchanged (a port detached
+    from an instance takes its device out of the instance's claim, to release it alone).
+
+    Only the device's own row names an owner: relatives a claim blocks have none.
+    The caller bumps the host's generation in the same transaction, so no inventory
+    loaded before this write is used after it.
+
+    Raises:
+        NotFound: ``owner`` holds no device at ``address`` on ``host``.
+    """
+    done = conn.execute(
+        claims.update()
+        .where(claims.c.host == host, claims.c.address == str(address), claims.c.owner == owner)
+        .values(owner=new_owner)
+    )
+    if done.rowcount == 0:
+        raise NotFound("claim", f"{owner} {address}")
+    conn.execute(
+        devices.update()
+        .where(devices.c.host == host, devices.c.address == str(address))
         .values(owner=new_owner)
     )
 

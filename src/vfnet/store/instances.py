@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from vfnet.errors import Conflict, NotFound
+from vfnet.pci.address import PciAddress
+from vfnet.store import claims, desired, hosts
+from vfnet.store.inventory import RETRIES, HostInventories
 from vfnet.store.tables import instances
 from vfnet.store.tables import ports as ports_table
 
 BUILD, ACTIVE, ERROR, DELETING = "BUILD", "ACTIVE", "ERROR", "DELETING"
 # Devices held but unplugged by the agent: saved to disk (suspended), or moving hosts.
 SUSPENDED, MIGRATING = "SUSPENDED", "MIGRATING"
+_UNPLUGGED = frozenset({SUSPENDED, MIGRATING})
 _CHANGEABLE = frozenset({"host", "state", "reason", "claim_owner", "migration"})
 
 
@@ -124,14 +128,103 @@ def list_all(conn: sa.Connection, *, project_id: str | None) -> list[InstanceRec
     return [_record(row) for row in conn.execute(query)]
 
 
-def update(conn: sa.Connection, instance_id: str, changes: dict[str, object]) -> InstanceRecord:
+def update(
+    conn: sa.Connection,
+    instance_id: str,
+    changes: dict[str, object],
+    allowed: frozenset[str] | None = None,
+    action: str = "change",
+) -> InstanceRecord:
+    """Change the instance, only from a state in ``allowed`` (None: any).
+
+    Raises:
+        NotFound: no such instance.
+        Conflict: its state is not in ``allowed``; names the state and ``action``.
+    """
     unknown = changes.keys() - _CHANGEABLE
     if unknown:
         raise ValueError(f"instance fields {sorted(unknown)} cannot change")
-    done = conn.execute(instances.update().where(instances.c.id == instance_id).values(**changes))
-    if done.rowcount == 0:
+    before = _locked(conn, instance_id, allowed, action)
+    conn.execute(instances.update().where(instances.c.id == instance_id).values(**changes))
+    return _changed(conn, before)
+
+
+def attach_port(
+    conn: sa.Connection, instance_id: str, port_id: str, *, made: bool, allowed: frozenset[str]
+) -> InstanceRecord:
+    """Take the port for the instance and append it to its ports (its next ``eth<N>``).
+
+    Raises:
+        Conflict: the instance's state is not in ``allowed``, or the port is attached
+            already (to this instance or another; the message names which).
+    """
+    before = _locked(conn, instance_id, allowed, "attach a port to")
+    if port_id in before.port_ids:
+        raise Conflict(f"port {port_id} is already attached to instance {instance_id}")
+    _take_ports(conn, instance_id, [port_id])
+    values: dict[str, object] = {"port_ids": [*before.port_ids, port_id]}
+    if made:
+        values["made_port_ids"] = [*before.made_port_ids, port_id]
+    conn.execute(instances.update().where(instances.c.id == instance_id).values(**values))
+    return _changed(conn, before)
+
+
+def detach_port(conn: sa.Connection, instance_id: str, port_id: str) -> InstanceRecord:
+    """Take the port out of the instance's ports and give it back (``device_id`` empty).
+
+    Raises:
+        Conflict: the port is not one of the instance's.
+    """
+    before = _locked(conn, instance_id, None, "detach a port from")
+    if port_id not in before.port_ids:
+        raise Conflict(f"port {port_id} is not attached to instance {instance_id}")
+    conn.execute(
+        instances.update()
+        .where(instances.c.id == instance_id)
+        .values(
+            port_ids=[p for p in before.port_ids if p != port_id],
+            made_port_ids=[p for p in before.made_port_ids if p != port_id],
+        )
+    )
+    conn.execute(
+        ports_table.update()
+        .where(ports_table.c.id == port_id, ports_table.c.device_id == instance_id)
+        .values(device_id="")
+    )
+    return _changed(conn, before)
+
+
+def _locked(
+    conn: sa.Connection, instance_id: str, allowed: frozenset[str] | None, action: str
+) -> InstanceRecord:
+    """The instance, its row locked to the transaction's end (PostgreSQL; SQLite has one
+    writer), so two changes of its ports or state never overwrite each other."""
+    query = sa.select(instances).where(instances.c.id == instance_id).with_for_update()
+    row = conn.execute(query).one_or_none()
+    if row is None:
         raise NotFound("instance", instance_id)
-    return get(conn, instance_id)
+    found = _record(row)
+    if allowed is not None and found.state not in allowed:
+        needed = " or ".join(sorted(allowed))
+        raise Conflict(
+            f"instance {instance_id} is {found.state}: cannot {action} it (needs {needed})"
+        )
+    return found
+
+
+def _changed(conn: sa.Connection, before: InstanceRecord) -> InstanceRecord:
+    """The instance after a change; its hosts' desired state moves when what an agent
+    acts on changed: its ports, its host, a migration, or going to or from unplugged."""
+    after = get(conn, before.id)
+    unplugged = {before.state, after.state} & _UNPLUGGED and before.state != after.state
+    if (
+        unplugged
+        or before.migration != after.migration
+        or before.host != after.host
+        or before.port_ids != after.port_ids
+    ):
+        desired.bump(conn, [before.host, after.host])
+    return after
 
 
 def delete(conn: sa.Connection, instance_id: str) -> None:
@@ -164,6 +257,7 @@ class InstanceStore:
     """Mixed into ``Store``; relies on its ``_read`` and ``_write`` transactions."""
 
     if TYPE_CHECKING:
+        inventories: HostInventories
 
         def _read(self) -> AbstractContextManager[sa.Connection]: ...
         def _write(self) -> AbstractContextManager[sa.Connection]: ...
@@ -203,6 +297,40 @@ class InstanceStore:
         """``host``, ``state``, ``reason``, ``claim_owner``, ``migration``."""
         with self._write() as conn:
             return update(conn, instance_id, changes)
+
+    def transition_instance(
+        self, instance_id: str, allowed: frozenset[str], action: str, **changes: object
+    ) -> InstanceRecord:
+        """``update_instance`` only from a state in ``allowed``; Conflict names the state
+        and ``action`` (``suspend``, ``migrate``...) otherwise."""
+        with self._write() as conn:
+            return update(conn, instance_id, changes, allowed, action)
+
+    def attach_instance_port(
+        self, instance_id: str, port_id: str, *, made: bool, allowed: frozenset[str]
+    ) -> InstanceRecord:
+        """Append the port to the instance's ports, taking it (Conflict: it is attached
+        already, or the instance is in a state not ``allowed``)."""
+        with self._write() as conn:
+            return attach_port(conn, instance_id, port_id, made=made, allowed=allowed)
+
+    def detach_instance_port(self, instance_id: str, port_id: str) -> InstanceRecord:
+        """Remove the port from the instance's ports (Conflict: it is not one of them)."""
+        with self._write() as conn:
+            return detach_port(conn, instance_id, port_id)
+
+    def release_device(self, host: str, owner: str, address: PciAddress) -> None:
+        """Free one device of ``owner``'s claim, keeping the rest (verified reset first
+        on hosts that manage VFs, as every release). NotFound: ``owner`` holds none there."""
+        alone = f"{owner}:{address}"
+
+        def split() -> None:
+            with self.inventories.host_lock(host), self._write() as conn:
+                hosts.bump_generation(conn, host, hosts.generation(conn, host))
+                claims.split_off(conn, host, owner, address, alone)
+
+        self.inventories.retrying(split, RETRIES)
+        self.inventories.release(alone)
 
     def delete_instance(self, instance_id: str) -> None:
         with self._write() as conn:

@@ -1,4 +1,5 @@
-"""Handlers of /v1/instances: create (schedule, claim, bind every port), list, show, delete.
+"""Handlers of /v1/instances: create (schedule, claim, bind every port), list, show, delete;
+ports attached and detached hot, suspend and resume, migrate.
 
 A member sees only its own project's instances: another project's answers exactly as a
 missing one does (404), and so do ports and networks it cannot see. Bad input is
@@ -8,17 +9,25 @@ host, a port that cannot bind) leaves it in ERROR with the reason and nothing cl
 
 from __future__ import annotations
 
-from vfnet.api import binding, booting
+from typing import Annotated
+
+from fastapi import Depends
+
+from vfnet.api import binding, booting, lifecycle
 from vfnet.api.context import Context, Ctx
 from vfnet.api.handlers.networks import visible_network
 from vfnet.api.handlers.ports import visible_port
+from vfnet.api.migration import MigrationSettings, migrate
 from vfnet.api.placing import Wanted
 from vfnet.api.schemas.instances import (
     InstanceDeviceOut,
     InstanceIn,
     InstanceList,
     InstanceOut,
+    InstancePortIn,
     InstancePortOut,
+    MigrateIn,
+    MigrationOut,
 )
 from vfnet.errors import Conflict, Forbidden, NotFound, ValidationError
 from vfnet.network.ports import PortRequest
@@ -51,6 +60,7 @@ def render(ctx: Context, instance: InstanceRecord) -> InstanceOut:
         for claim in claims
         for d in claim.devices
     ]
+    moving = instance.migration
     return InstanceOut(
         id=instance.id,
         name=instance.name,
@@ -62,6 +72,7 @@ def render(ctx: Context, instance: InstanceRecord) -> InstanceOut:
         reason=instance.reason,
         ports=ports,
         devices=devices,
+        migration=None if moving is None else MigrationOut.model_validate(dict(moving)),
         created_at=instance.created_at,
     )
 
@@ -82,11 +93,11 @@ def _project_of(ctx: Context, asked: str | None) -> str | None:
     return ctx.principal.project
 
 
-def _ports_of(ctx: Context, body: InstanceIn) -> list[PortRecord]:
-    """The ports asked for, each visible, once, and attached to no other instance."""
-    if len(set(body.ports)) != len(body.ports):
+def _ports_of(ctx: Context, port_ids: list[str]) -> list[PortRecord]:
+    """The ports asked for, each visible, once, and attached to no instance."""
+    if len(set(port_ids)) != len(port_ids):
         raise ValidationError("ports", "a port is listed more than once")
-    ports = [visible_port(ctx, port_id) for port_id in body.ports]
+    ports = [visible_port(ctx, port_id) for port_id in port_ids]
     for port in ports:
         if port.device_id:
             raise Conflict(f"port {port.id} is already bound to instance {port.device_id}")
@@ -140,7 +151,7 @@ def create_instance(body: InstanceIn, ctx: Ctx) -> InstanceOut:
         Conflict: a port is already bound to another instance (409).
     """
     project = _project_of(ctx, body.project_id)
-    ports = _ports_of(ctx, body)
+    ports = _ports_of(ctx, body.ports)
     groups = _ha_groups(body)
     networks = _networks(ctx, ports, body.networks)
     policy = body.numa_policy.value if body.numa_policy else None
@@ -194,9 +205,100 @@ def delete_instance(instance_id: str, ctx: Ctx) -> None:
             continue
     if instance.claim_owner:
         store.release(instance.claim_owner)
+    if instance.migration is not None:  # the target's claim: the migration stops on seeing this
+        store.release(str(instance.migration["target_owner"]))
     for port_id in instance.made_port_ids:
         try:
             store.delete_port(port_id)
         except NotFound:
             continue
     store.delete_instance(instance_id)
+
+
+def attach_port(instance_id: str, body: InstancePortIn, ctx: Ctx) -> InstanceOut:
+    """POST /v1/instances/{instance_id}/ports: the port (or a normal port made on the
+    network) plugged in hot as the instance's next interface, on the instance's host.
+
+    Raises:
+        NotFound: the instance, port or network is missing or not the caller's (404).
+        Conflict: the port is attached already, or the instance cannot take one now (409).
+        NoValidHost: the instance's host has no free device for the port (409).
+    """
+    instance = _visible(ctx, instance_id)
+    if body.port_id is not None:
+        (port,) = _ports_of(ctx, [body.port_id])
+        made = False
+    else:
+        network_id = str(body.network_id)
+        visible_network(ctx, network_id)
+        (port,) = _made_ports(ctx, [network_id], instance.project_id)
+        made = True
+    try:
+        lifecycle.attach(ctx.store, instance, port, made=made)
+    except Exception:
+        if made:
+            ctx.store.delete_port(port.id)
+        raise
+    return render(ctx, ctx.store.get_instance(instance_id))
+
+
+def detach_port(instance_id: str, port_id: str, ctx: Ctx) -> None:
+    """DELETE /v1/instances/{instance_id}/ports/{port_id}: 204; the port unbound, its
+    device released, given back (or deleted, when the instance made it).
+
+    Raises:
+        NotFound: the instance or port is missing or not the caller's (404).
+        Conflict: the port is not attached to this instance, or it is migrating (409).
+    """
+    instance = _visible(ctx, instance_id)
+    if port_id not in instance.port_ids:
+        visible_port(ctx, port_id)
+        raise Conflict(f"port {port_id} is not attached to instance {instance_id}")
+    lifecycle.detach(ctx.store, instance, port_id)
+
+
+def suspend_instance(instance_id: str, ctx: Ctx) -> InstanceOut:
+    """POST /v1/instances/{instance_id}/suspend: ACTIVE -> SUSPENDED, devices kept."""
+    _visible(ctx, instance_id)
+    return render(ctx, lifecycle.suspend(ctx.store, instance_id))
+
+
+def resume_instance(instance_id: str, ctx: Ctx) -> InstanceOut:
+    """POST /v1/instances/{instance_id}/resume: SUSPENDED -> ACTIVE."""
+    _visible(ctx, instance_id)
+    return render(ctx, lifecycle.resume(ctx.store, instance_id))
+
+
+def migration_settings() -> MigrationSettings:
+    """How long a migration waits for agents: the defaults, unless the app overrides
+    this dependency (``app.dependency_overrides``)."""
+    return MigrationSettings()
+
+
+def migrate_instance(
+    instance_id: str,
+    body: MigrateIn,
+    ctx: Ctx,
+    settings: Annotated[MigrationSettings, Depends(migration_settings)],
+) -> InstanceOut:
+    """POST /v1/instances/{instance_id}/migrate: answers once the migration is over, with
+    the instance ACTIVE on its new host, or back on its source with the reason.
+
+    Raises:
+        NotFound: the instance or the named host does not exist (404).
+        ValidationError: the named host is the instance's own (400).
+        Conflict: the instance is not ACTIVE, or was deleted while moving (409).
+        NoValidHost: no host (or not the one named) can take it (409).
+    """
+    instance = _visible(ctx, instance_id)
+    moved = migrate(
+        ctx.store,
+        ctx.chooser,
+        ctx.settings.aliases,
+        instance,
+        target=body.host,
+        live=body.live,
+        settings=settings,
+        attempts=ctx.settings.placement_attempts,
+    )
+    return render(ctx, moved)

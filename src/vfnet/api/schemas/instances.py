@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from vfnet.api.schemas.base import FromText, Ident, Name, RequestBody, ResponseBody
 from vfnet.inventory.requests import NumaPolicy
@@ -32,6 +32,35 @@ class InstanceIn(RequestBody):
     ) = None
     numa_policy: Annotated[NumaPolicy, FromText] | None = None
     policy: Literal["pack", "spread"] = "pack"
+
+
+class InstancePortIn(RequestBody):
+    """A port to attach hot: an existing one, or a normal port made on a network."""
+
+    port_id: Ident | None = None
+    network_id: Ident | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> InstancePortIn:
+        if (self.port_id is None) == (self.network_id is None):
+            raise ValueError("give either port_id or network_id")
+        return self
+
+
+class MigrateIn(RequestBody):
+    #: The target host; absent: the scheduler picks one other than the instance's own.
+    host: Name | None = None
+    #: Live: the SR-IOV devices are unplugged on the source (waited for) before the move.
+    live: bool = False
+
+
+class MigrationOut(ResponseBody):
+    source: str
+    target: str
+    live: bool
+    #: ``unplugging`` (the source's agent unplugs the SR-IOV devices) or ``moving``
+    #: (the ports are bound on the target, whose agent plugs them).
+    phase: str
 
 
 class InstancePortOut(ResponseBody):
@@ -64,6 +93,8 @@ class InstanceOut(ResponseBody):
     reason: str | None
     ports: list[InstancePortOut]
     devices: list[InstanceDeviceOut]
+    #: The migration under way, or null.
+    migration: MigrationOut | None = None
     created_at: datetime
 
 
