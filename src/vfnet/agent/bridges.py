@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from vfnet.agent.attach.netns import Link, NamespaceOps
-from vfnet.agent.attach.own import create_container
+from vfnet.agent.attach.own import container_netns, create_container
 from vfnet.agent.desired import BridgePort, DesiredState, InstanceSpec
 from vfnet.errors import DriverError, VfnetError
 
@@ -98,7 +98,9 @@ class _Turn:
 
     def plug_instance(self, instance: InstanceSpec) -> None:
         try:
-            ns = create_container(self.ops, instance.id)
+            ns = container_netns(instance.id)
+            if not self.ops.exists(ns):  # create() brings lo up each time: a write
+                create_container(self.ops, instance.id)
             inside = self.ops.links(ns)
         except VfnetError as error:
             for port in instance.bridge_ports:
@@ -138,7 +140,7 @@ class _Turn:
         _set(self.ops, ns, peer, mac=port.mac, mtu=port.mtu)
         _addresses(self.ops, ns, port)
         _set(self.ops, ns, peer, up=True)
-        present = set(self.ops.routes(ns, port.ifname))
+        present = set(self.ops.routes(ns, port.ifname)) if port.routes else set()
         for route in port.routes:
             if route not in present:
                 self.ops.add_route(ns, port.ifname, route)
