@@ -19,7 +19,7 @@ import httpx
 from vfnet.client import Client
 from vfnet.errors import VfnetError
 from vfnet.lab.namespaces import delete_container_netns, list_netns, netns_exists
-from vfnet.lab.processes import installed_command, is_running, stop
+from vfnet.lab.processes import installed_command, is_running, stop, stop_all
 from vfnet.lab.server import LabServer
 from vfnet.lab.state import CONTAINER_PREFIX, STATE_FILE, HostRecord, LabState, load, save
 
@@ -58,9 +58,9 @@ def release(state: LabState, out: Reporter, lab_dir: Path) -> list[str]:
     """Stops the lab's processes and removes its namespaces; what could not be, as lines."""
     state = _note_containers(state, out, lab_dir)
     problems = []
-    for host in state.hosts:
-        if host.agent is not None:
-            out.line(f"agent of {host.name} (pid {host.agent.pid}): {stop(host.agent)}")
+    agents = {host.name: host.agent for host in state.hosts if host.agent is not None}
+    for (name, agent), outcome in zip(agents.items(), stop_all(list(agents.values())), strict=True):
+        out.line(f"agent of {name} (pid {agent.pid}): {outcome}")
     if state.driver == "eswitch":
         problems += [p for host in state.hosts if (p := _teardown(host))]
     for ns in state.containers:

@@ -123,14 +123,24 @@ def stop(
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """SIGTERM, then SIGKILL after ``grace`` seconds: "stopped", "killed" or "not running"."""
-    if not _signal(record, signal.SIGTERM):
-        return "not running"
-    if _wait_gone(record, grace, sleep):
-        return "stopped"
-    _signal(record, signal.SIGKILL)
-    if not _wait_gone(record, grace, sleep):
-        raise VfnetError(f"pid {record.pid} ({record.argv[0]}) outlived SIGKILL")
-    return "killed"
+    return stop_all([record], grace, sleep)[0]
+
+
+def stop_all(
+    records: Sequence[ProcessRecord],
+    grace: float = STOP_GRACE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """:func:`stop` for several processes at once, so their graces run side by side."""
+    outcomes = ["stopped" if _signal(r, signal.SIGTERM) else "not running" for r in records]
+    deadline = time.monotonic() + grace
+    for n, record in enumerate(records):
+        if outcomes[n] == "stopped" and not _wait_gone(record, deadline - time.monotonic(), sleep):
+            _signal(record, signal.SIGKILL)
+            if not _wait_gone(record, grace, sleep):
+                raise VfnetError(f"pid {record.pid} ({record.argv[0]}) outlived SIGKILL")
+            outcomes[n] = "killed"
+    return outcomes
 
 
 def log_tail(path: str | Path, lines: int = 15) -> str:
