@@ -1,10 +1,13 @@
-"""Handlers of /v1/hosts: agents register their host, report its inventory, read its devices."""
+"""Handlers of /v1/hosts: agents register their host, report its inventory, read its devices;
+admins read hosts and clear what their PFs refused."""
 
 from __future__ import annotations
 
 from vfnet.api.context import Ctx
 from vfnet.api.schemas.devices import DeviceList, DeviceOut
 from vfnet.api.schemas.hosts import HostIn, HostList, HostOut, InventoryIn, InventoryOut
+from vfnet.errors import InvalidPciAddress, ValidationError
+from vfnet.pci.address import PciAddress
 from vfnet.store.records import HostRecord
 
 
@@ -21,6 +24,7 @@ def _render(host: HostRecord) -> HostOut:
         manages_vfs=host.manages_vfs,
         desired_generation=host.desired_generation,
         problems=list(host.problems),
+        refused={pf: list(attrs) for pf, attrs in host.refused.items()},
     )
 
 
@@ -73,3 +77,20 @@ def list_host_devices(name: str, ctx: Ctx) -> DeviceList:
     return DeviceList(
         devices=[DeviceOut.of(record) for record in ctx.store.list_devices(host=name)]
     )
+
+
+def forget_refused(name: str, ctx: Ctx, pf: str | None = None) -> HostOut:
+    """DELETE /v1/hosts/{name}/refused?pf=ADDRESS: forget what the host's PFs (or the one
+    PF) refused, once new NIC firmware may set them; ports needing them may go there again.
+    """
+    return _render(ctx.store.forget_refused(name, None if pf is None else pci_address("pf", pf)))
+
+
+def pci_address(field: str, text: str) -> str:
+    """``text`` as the kernel spells a PCI address, or a ValidationError naming ``field``."""
+    try:
+        return str(PciAddress.parse(text))
+    except InvalidPciAddress as error:
+        raise ValidationError(
+            field, f"{text!r} is not a PCI address ({error.reason}), e.g. 0000:3b:00.0"
+        ) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vfnet.api.schemas.base import ResponseBody
+from vfnet.api.schemas.base import RequestBody, ResponseBody
 from vfnet.store.records import DeviceRecord
 
 TagValue = str | bool | int | float | None
@@ -60,3 +60,9 @@ class DeviceOut(ResponseBody):
 
 class DeviceList(ResponseBody):
     devices: list[DeviceOut]
+
+
+class ReleaseIn(RequestBody):
+    #: Free a VF stuck ``releasing`` without its agent's verified reset: only when that
+    #: agent is dead or cannot reset it, as the VF may keep its last owner's settings.
+    force: bool = False

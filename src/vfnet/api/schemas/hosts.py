@@ -45,6 +45,9 @@ class HostOut(ResponseBody):
     manages_vfs: bool
     desired_generation: int
     problems: list[str]
+    #: PF address -> the VF attributes its NIC refused (``min_tx_rate``, ``rate``,
+    #: ``link_state``, ``mirror``...): ports needing one are not placed on that PF.
+    refused: dict[str, list[str]]
 
 
 class HostList(ResponseBody):
