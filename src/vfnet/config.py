@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from vfnet.pci.alias import Alias
     from vfnet.pci.device_spec import DeviceSpecList
 
-_SECTIONS = ("host", "pci", "sriov_nic", "num_vfs", "device_plugin")
+_SECTIONS = ("host", "pci", "sriov_nic", "num_vfs", "device_plugin", "bridges")
+IFNAMSIZ = 15  # the kernel's limit on a link name, less its terminating NUL
 _HOST_KEYS = ("name", "sysfs_root")
 _PCI_KEYS = ("device_spec", "alias", "report_in_placement")
 
@@ -32,7 +33,9 @@ class HostConfig:
 
     ``num_vfs`` maps a PF (netdev name, or PCI address in kernel form) to the VF count
     to create. ``device_specs`` tag devices as Nova does, ``sriov_nic`` adds Neutron's
-    physnet mappings, ``resource_list`` puts devices in device-plugin pools.
+    physnet mappings, ``resource_list`` puts devices in device-plugin pools. ``bridges``
+    maps a physical network to the Linux bridge that serves its normal ports (Neutron's
+    ``bridge_mappings``): a veth for a container, a tap for a VM.
     """
 
     source: str
@@ -43,6 +46,7 @@ class HostConfig:
     sriov_nic: SriovNicConfig = field(default_factory=SriovNicConfig)
     num_vfs: Mapping[str, int] = field(default_factory=dict)
     resource_list: ResourceList | None = None
+    bridges: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self, host: HostDevices) -> None:
         """Refuse what only the host can show wrong: missing PFs, VF counts or ranges too big."""
@@ -116,6 +120,7 @@ def parse_host_config(
         sriov_nic=sriov_nic,
         num_vfs=_parse_num_vfs(_table(data, "num_vfs", source), f"{source} [num_vfs]"),
         resource_list=_parse_device_plugin(data.get("device_plugin"), source, base),
+        bridges=_parse_bridges(_table(data, "bridges", source), f"{source} [bridges]"),
     )
 
 
@@ -197,6 +202,19 @@ def _parse_num_vfs(table: Mapping[str, Any], entry: str) -> dict[str, int]:
             raise InvalidHostConfig(entry, key, f"PF {pf} is given twice")
         counts[pf] = count
     return counts
+
+
+def _parse_bridges(table: Mapping[str, Any], entry: str) -> dict[str, str]:
+    """``physnet = "bridge"``: the bridge must be a link name the kernel accepts."""
+    bridges: dict[str, str] = {}
+    for physnet, bridge in table.items():
+        if not isinstance(bridge, str) or not 0 < len(bridge) <= IFNAMSIZ:
+            reason = f"expected a bridge name of 1-{IFNAMSIZ} characters, not {bridge!r}"
+            raise InvalidHostConfig(entry, physnet, reason)
+        if "/" in bridge or bridge.strip() != bridge or " " in bridge:
+            raise InvalidHostConfig(entry, physnet, f"{bridge!r} is not a valid link name")
+        bridges[physnet] = bridge
+    return bridges
 
 
 def _kernel_form(key: str, entry: str) -> str:

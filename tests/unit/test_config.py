@@ -282,3 +282,26 @@ def test_aliases_are_parsed_as_nova_parses_them_and_a_bad_one_names_the_file():
     with pytest.raises(ConfigError) as caught:
         parse({"pci": {"alias": ['{"name": "gpu", "device_type": "type-XYZ"}']}})
     assert caught.value.entry.startswith("host.toml [pci]")
+
+
+def test_bridges_map_physical_networks_to_the_linux_bridges_of_normal_ports():
+    config = parse({"bridges": {"physnet1": "br-physnet1", "provider": "br-ex"}})
+    assert config.bridges == {"physnet1": "br-physnet1", "provider": "br-ex"}
+
+
+@pytest.mark.parametrize(
+    ("bridge", "reason"),
+    [
+        ("br-a-name-far-too-long", "1-15 characters"),
+        ("", "1-15 characters"),
+        (7, "1-15 characters"),
+        ("br/0", "not a valid link name"),
+        ("br 0", "not a valid link name"),
+    ],
+)
+def test_a_bad_bridge_name_is_refused_naming_its_physnet(bridge, reason):
+    with pytest.raises(InvalidHostConfig) as refused:
+        parse({"bridges": {"physnet1": bridge}})
+    assert refused.value.entry == "host.toml [bridges]"
+    assert refused.value.field == "physnet1"
+    assert reason in refused.value.reason

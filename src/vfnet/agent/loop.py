@@ -141,7 +141,7 @@ class Agent:
         self._pfs: tuple[str, ...] = ()
         self._last_full = float("-inf")
         self._last_report: tuple[Report, tuple[str, ...]] | None = None
-        self._physnets: list[str] | None = None
+        self._declared: tuple[list[str], dict[str, str]] | None = None  # physnets, bridges
         self._generation = 0
         self._dirty = True  # a pass failed or nothing was reported yet: do not idle
         self._problems: tuple[str, ...] = ()
@@ -178,8 +178,9 @@ class Agent:
         if selection is None:
             return InventoryResult(problems=list(self._problems))
         self._found(host, selection)
-        if selection.physnets != self._physnets:  # first: the server knows no host before
-            self._register(selection.physnets)
+        declared = (selection.physnets, dict(self.config.bridges))
+        if declared != self._declared:  # first: the server knows no host before
+            self._register(*declared)
         problems = [*(r.error for r in results if r.error), *selection.problems]
         self._note_problems(problems)
         log.info("tag: %s", ", ".join(f"{k} {n}" for k, n in selection.tag_counts().items()))
@@ -289,12 +290,16 @@ class Agent:
         )  # fmt: skip
         return True
 
-    def _register(self, physnets: list[str]) -> None:
+    def _register(self, physnets: list[str], bridges: dict[str, str]) -> None:
         sockets = numa_sockets(self.root)
         host = self.server.register_host(
-            self.host, numa_sockets=sockets, physnets=physnets, manages_vfs=self.manages_vfs
+            self.host,
+            numa_sockets=sockets,
+            physnets=physnets,
+            bridges=bridges,
+            manages_vfs=self.manages_vfs,
         )
-        self._physnets = physnets
+        self._declared = (physnets, bridges)
         self._generation = max(self._generation, int(host["report_generation"]))
         log.info(
             "register: %s, physnets %s, NUMA sockets %s%s", self.host, physnets, sockets,

@@ -123,6 +123,19 @@ def test_a_turn_applies_the_desired_state_and_posts_each_port_active(agent: Agen
 def test_the_agent_registers_as_managing_its_vfs(agent: Agent) -> None:
     agent.run_pass()
     assert agent.server.registered[0]["manages_vfs"] is True
+    assert agent.server.registered[0]["bridges"] == {}
+
+
+def test_bridges_in_the_config_are_declared_and_a_change_registers_again(
+    agent: Agent, tmp_path: Path
+) -> None:
+    agent.run_pass()
+    config = tmp_path / "host.toml"
+    config.write_text(config.read_text() + '\n[bridges]\nphysnet1 = "br-phys1"\n')
+    agent.run_pass()
+    assert [r["bridges"] for r in agent.server.registered] == [{}, {"physnet1": "br-phys1"}]
+    agent.run_pass()
+    assert len(agent.server.registered) == 2
     assert agent.server.problems == []  # reported: none
 
 
