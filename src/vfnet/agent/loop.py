@@ -178,6 +178,7 @@ class Agent:
         if selection is None:
             return InventoryResult(problems=list(self._problems))
         self._found(host, selection)
+        assert self.config is not None  # _select keeps a loaded config
         declared = (selection.physnets, dict(self.config.bridges))
         if declared != self._declared:  # first: the server knows no host before
             self._register(*declared)
