@@ -6,9 +6,9 @@ The phases, recorded in ``instance.migration`` where both hosts' desired states 
 2. ``unplugging``: the source's document shows the instance migrating and its agent
    unplugs the SR-IOV devices; a live migration waits for the agent's status report on
    that generation (not on hosts whose agent does not manage VFs: none would come);
-3. ``moving``: every port is rebound to its device on the target with the same MAC,
-   VLAN and fixed IPs, the instance's host is the target, and the migration waits
-   until the target's agent reports every SR-IOV port ACTIVE;
+3. ``moving``: every port rebound to its device on the target with the same MAC, VLAN
+   and fixed IPs, the instance's host is the target, and the migration waits until
+   the target's agent reports every SR-IOV port ACTIVE;
 4. done: the source's claim is released (each VF reset by the source agent on hosts
    that verify it), the target's owner holds the instance, ACTIVE again.
 
@@ -182,7 +182,8 @@ def _unplug_source(store: Store, move: Move, settings: MigrationSettings) -> Non
 
 
 def _move_ports(store: Store, move: Move) -> None:
-    _update(store, move, migration=move.record(MOVING))
+    """Rebind every port on the target, then move the instance there in one write: until
+    then the source's document shows it migrating (its devices unplugged)."""
     for port_id in move.port_ids:
         _alive(store, move)
         address = move.target_devices.get(port_id)
@@ -195,7 +196,7 @@ def _move_ports(store: Store, move: Move) -> None:
             raise MigrationFailed(
                 f"port {port_id} failed to bind on {move.target}: {bound.failure_reason}"
             )
-    _update(store, move, host=move.target)
+    _update(store, move, host=move.target, migration=move.record(MOVING))
     log.info("migrate: instance %s rebound on %s", move.instance_id, move.target)
 
 

@@ -31,6 +31,7 @@ class StandInAgent:
         self.api, self.host, self.caller = api, host, caller
         self.answer, self.reason = answer, reason
         self.reported = -1  # the newest generation this agent reported on
+        self.documents: list[dict[str, Any]] = []  # every document it reported on
         self.failures: list[str] = []
         self._stop = threading.Event()
         self._moved = threading.Condition()
@@ -94,5 +95,6 @@ class StandInAgent:
         if response.status_code != 200:
             self.failures.append(response.text)
         with self._moved:
+            self.documents.append(document)
             self.reported = document["generation"]
             self._moved.notify_all()
