@@ -154,3 +154,33 @@ def test_a_lab_of_one_host_is_refused_before_anything_is_made(lab: Path) -> None
     assert done.returncode == 2
     assert "--hosts" in done.stderr
     assert not lab.exists()
+
+
+def without_switch_capabilities() -> list[str]:
+    """A prefix running the command as the same root, without any capability (else as is)."""
+    return ["setpriv", "--bounding-set=-all", "--inh-caps=-all"] if os.geteuid() == 0 else []
+
+
+def test_without_the_capabilities_up_uses_the_memory_driver_and_says_so(lab: Path) -> None:
+    done = subprocess.run(
+        [*without_switch_capabilities(), VFNET, "lab", "up", "--dir", str(lab)],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    [said] = [line for line in done.stdout.splitlines() if line.startswith("Not root")]
+    assert said == "Not root: the agents use the memory driver (VF settings recorded, no packets)."
+    assert {h["driver"] for h in status(lab)["hosts"]} == {"memory"}
+
+
+def test_the_eswitch_without_the_capabilities_is_refused_naming_the_memory_driver(
+    lab: Path,
+) -> None:
+    done = subprocess.run(
+        [*without_switch_capabilities(), VFNET, "lab", "up", "--dir", str(lab),
+         "--driver", "eswitch"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "--driver" in line and "needs root" in line and "--driver memory" in line
+    assert not lab.exists()
