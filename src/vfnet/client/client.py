@@ -49,6 +49,11 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def base_url(self) -> str:
+        """The server this client talks to, for messages that name it."""
+        return str(self._http.base_url).rstrip("/")
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Json | None:
         response = self._http.request(method, path, **kwargs)
         if response.is_error:
@@ -147,6 +152,17 @@ class Client:
     def report_status(self, host: str, body: Mapping[str, Any]) -> Json:
         """What the agent found after reconciling: port statuses, verified resets."""
         return self._send("POST", f"/v1/hosts/{host}/status", body)
+
+    def forget_refused(self, host: str, pf: str | None = None) -> Json:
+        """Forget what the host's PFs (or the one ``pf``) refused; the host as it is then."""
+        params = {} if pf is None else {"pf": pf}
+        result = self._call("DELETE", f"/v1/hosts/{host}/refused", params=params)
+        assert result is not None
+        return result
+
+    def release_device(self, host: str, address: str, *, force: bool = False) -> Json:
+        """Free a VF stuck releasing without its agent's verification (``force`` needed)."""
+        return self._send("POST", f"/v1/hosts/{host}/devices/{address}/release", {"force": force})
 
     # devices, pools, aliases
     def list_devices(

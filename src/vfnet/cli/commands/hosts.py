@@ -1,36 +1,121 @@
-"""``vfnet host``: generate an emulated host's sysfs tree, and inspect what a host offers."""
+"""``vfnet host``: hosts as the server tracks them, and what an admin overrides about them;
+generating an emulated host's sysfs tree, and inspecting what a local one offers."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from vfnet.cli.output import Column, render_json, render_table
-from vfnet.config import HostConfig, load_host_config
+from vfnet.cli.arguments import examples, json_option
+from vfnet.cli.commands.host_devices import render_server_view, server_view
+from vfnet.cli.commands.host_sysfs import census, inspection, render_inspection
+from vfnet.cli.connection import TOKEN_ENV, URL_ENV, api_command, connected
+from vfnet.cli.failures import BadInput, CommandFailed
+from vfnet.cli.output import echo_object, echo_rows, render_json
+from vfnet.client import Client
+from vfnet.config import load_host_config
 from vfnet.discovery.sysfs import SysfsReader
-from vfnet.inventory.pools import Pool, build_pools
-from vfnet.pci.address import PciAddress
-from vfnet.pci.devices import DeviceType, HostDevices, PciDevice
-from vfnet.pci.selection import SelectedDevice
+from vfnet.errors import NotFound
+from vfnet.inventory.pools import build_pools
 
 log = logging.getLogger(__name__)
 
-DEVICE_COLUMNS = (
-    "address", "type", "ids", "driver", "netdev", "mac",
-    Column("link_state", "LINK"), Column("numa_node", "NUMA"), "vfs", "selected", "tags", "pool",
-)  # fmt: skip
-POOL_COLUMNS = ("pool", Column("dev_type", "TYPE"), Column("numa_node", "NUMA"), "free", "key")
-# Shown in their own pool columns, so left out of the KEY column.
-_POOL_KEY_SHOWN = frozenset({"dev_type", "numa_node"})
+__all__ = ["census", "host", "inspection", "render_inspection"]
+
+HOST_COLUMNS = ("name", "physnets", "manages_vfs", "reported_at", "problems", "refused")
 
 
-@click.group(epilog="Example: vfnet host inspect --sysfs ./host-1/sys")
+@click.group(
+    epilog=examples("vfnet host inspect compute-1", "vfnet host inspect --sysfs ./host-1/sys")
+)
 def host() -> None:
-    """A host's PCI devices: emulate one, or inspect what one offers."""
+    """Hosts and their PCI devices: as the server tracks them, emulated, or read locally."""
+
+
+def known_host(client: Client, name: str) -> dict[str, Any]:
+    """The host ``name`` as the server has it; a name it does not know is one clear line."""
+    try:
+        return client.get_host(name)
+    except NotFound:
+        raise CommandFailed(
+            f"host {name!r} is not known to the server at {client.base_url}"
+        ) from None
+
+
+@host.command("list", epilog=examples("vfnet host list", "vfnet host list --json"))
+@json_option
+@api_command
+def list_(client: Client, as_json: bool) -> None:
+    """List the hosts whose agents registered (admin)."""
+    echo_rows(client.list_hosts(), HOST_COLUMNS, as_json, row=_host_row)
+
+
+@host.command(epilog=examples("vfnet host show compute-1"))
+@click.argument("name")
+@json_option
+@api_command
+def show(client: Client, name: str, as_json: bool) -> None:
+    """Show one host: physnets, bridges, problems, refused VF attributes per PF (admin)."""
+    echo_object(known_host(client, name), as_json)
+
+
+def _host_row(found: Mapping[str, Any]) -> dict[str, Any]:
+    refused = found.get("refused") or {}
+    return {**found, "refused": [f"{pf}: {','.join(attrs)}" for pf, attrs in refused.items()]}
+
+
+@host.command(
+    "forget-refused",
+    epilog=examples(
+        "vfnet host forget-refused compute-1 --pf 0000:3b:00.0",
+        "vfnet host forget-refused compute-1",
+    ),
+)
+@click.argument("name")
+@click.option("--pf", metavar="ADDRESS", help="Only this PF [default: every PF of the host].")
+@json_option
+@api_command
+def forget_refused(client: Client, name: str, pf: str | None, as_json: bool) -> None:
+    """Forget the VF attributes a host's PFs refused (after new NIC firmware), so ports
+    that need them may be placed there again (admin)."""
+    known_host(client, name)
+    after = client.forget_refused(name, pf)
+    if as_json:
+        click.echo(render_json(after))
+        return
+    left = after.get("refused") or {}
+    still = "; ".join(f"{p} {', '.join(a)}" for p, a in left.items()) or "nothing"
+    click.echo(f"host {name}: forgot what {pf or 'every PF'} refused; still refused: {still}")
+
+
+@host.command(
+    epilog=examples("vfnet host release compute-1 0000:3b:02.1 --force"),
+)
+@click.argument("name")
+@click.argument("address")
+@click.option("--force", is_flag=True,
+              help="Free it without its agent's verified reset: only if that agent is dead "
+                   "or cannot reset the VF.")  # fmt: skip
+@json_option
+@api_command
+def release(client: Client, name: str, address: str, force: bool, as_json: bool) -> None:
+    """Free a VF stuck releasing on a host whose agent cannot verify its reset (admin)."""
+    if not force:
+        raise BadInput(
+            f"{address} is freed when the agent of {name} resets it and reports the reset "
+            "verified; pass --force only if that agent is dead or cannot reset it "
+            "(the VF may keep its last owner's settings)"
+        )
+    known_host(client, name)
+    freed = client.release_device(name, address, force=True)
+    if as_json:
+        click.echo(render_json(freed))
+    else:
+        click.echo(f"host {name}: {freed['address']} is {freed['state']}, freed without its reset")
 
 
 @host.command(
@@ -59,17 +144,44 @@ def generate(
 
 
 @host.command(
-    epilog="Examples:\n\n"
-    "  vfnet host inspect\n\n"
-    "  vfnet host inspect --sysfs ./host-1/sys --config host.toml --json"
+    epilog=examples(
+        "vfnet host inspect compute-1",
+        "vfnet host inspect compute-1 --json",
+        "vfnet host inspect",
+        "vfnet host inspect --sysfs ./host-1/sys --config host.toml --json",
+    )
 )
+@click.argument("name", required=False)
 @click.option("--sysfs", "sysfs_root", type=click.Path(file_okay=False, path_type=Path),
               help="sysfs root to read [default: the config's sysfs_root, else /sys]")  # fmt: skip
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Host config file (TOML) that selects, tags and pools devices.")  # fmt: skip
+@click.option("--url", envvar=URL_ENV, show_envvar=True, metavar="URL",
+              help="The vfnet server, for NAME.")  # fmt: skip
+@click.option("--token", envvar=TOKEN_ENV, show_envvar=True, metavar="TOKEN",
+              help="An API token, for NAME.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys) instead of text.")
-def inspect(sysfs_root: Path | None, config_path: Path | None, as_json: bool) -> None:
-    """Show the host's PFs and VFs, what its config selects, and the pools they form."""
+def inspect(
+    name: str | None,
+    sysfs_root: Path | None,
+    config_path: Path | None,
+    url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Show a host's PFs and VFs: with NAME as the server tracks them (state, owner, port,
+    refused attributes); without, as this machine's sysfs and config offer them."""
+    if name is not None:
+        if sysfs_root is not None or config_path is not None:
+            raise click.UsageError("NAME asks the server; --sysfs and --config read locally")
+        with connected(url, token) as client:
+            view = server_view(
+                known_host(client, name),
+                client.list_host_devices(name),
+                client.list_ports(host=name),
+            )
+        click.echo(render_json(view) if as_json else render_server_view(view))
+        return
     config = load_host_config(config_path) if config_path is not None else None
     root = sysfs_root or (config.sysfs_root if config is not None else Path("/sys"))
     devices = SysfsReader(root).read()
@@ -79,137 +191,3 @@ def inspect(sysfs_root: Path | None, config_path: Path | None, as_json: bool) ->
     log.info("selected %d devices into %d pools", len(selected), len(pools))
     report = inspection(root, config, devices, selected, pools)
     click.echo(render_json(report) if as_json else render_inspection(report))
-
-
-def census(devices: HostDevices) -> str:
-    """``2 PFs, 16 VFs (4 vDPA), 18 PCI functions`` in one line."""
-    counts = {kind: 0 for kind in DeviceType}
-    for device in devices:
-        counts[device.dev_type] += 1
-    vfs = counts[DeviceType.VF] + counts[DeviceType.VDPA]
-    vdpa = f" ({counts[DeviceType.VDPA]} vDPA)" if counts[DeviceType.VDPA] else ""
-    return (
-        f"{_count(counts[DeviceType.PF], 'PF')}, {_count(vfs, 'VF')}{vdpa}, "
-        f"{_count(len(devices), 'PCI function')}"
-    )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def inspection(
-    root: Path,
-    config: HostConfig | None,
-    devices: HostDevices,
-    selected: Sequence[SelectedDevice],
-    pools: Sequence[Pool],
-) -> dict[str, Any]:
-    """What ``inspect`` shows, as plain data: devices in PF -> VF order, pools, warnings."""
-    chosen = {item.device.address: item for item in selected}
-    pool_of = {address: n for n, pool in enumerate(pools, 1) for address in pool.free}
-    return {
-        "sysfs_root": str(root),
-        "config": None if config is None else config.source,
-        "summary": census(devices),
-        "devices": [
-            device_view(device, depth, chosen.get(device.address), pool_of.get(device.address))
-            for device, depth in tree_order(devices)
-        ],
-        "pools": [pool_view(n, pool) for n, pool in enumerate(pools, 1)],
-        "warnings": [f"{d.address}: {w}" for d in devices for w in d.warnings],
-    }
-
-
-def tree_order(devices: HostDevices) -> list[tuple[PciDevice, int]]:
-    """Devices in address order with each PF's VFs right under it (depth 1), by VF index."""
-    ordered = []
-    for device in devices:
-        if device.parent_addr is not None and device.parent_addr in devices.devices:
-            continue
-        ordered.append((device, 0))
-        if device.dev_type is DeviceType.PF:
-            ordered.extend((vf, 1) for vf in devices.vfs_of(device.address))
-    return ordered
-
-
-def device_view(
-    device: PciDevice, depth: int, selected: SelectedDevice | None, pool: int | None
-) -> dict[str, Any]:
-    sriov = device.sriov
-    vdpa = device.vdpa
-    return {
-        "address": str(device.address),
-        "depth": depth,
-        "type": device.dev_type.value,
-        "vendor_id": device.vendor_id,
-        "product_id": device.product_id,
-        "subsystem_vendor_id": device.subsystem_vendor_id,
-        "subsystem_device_id": device.subsystem_device_id,
-        "class_code": device.class_code,
-        "revision": device.revision,
-        "driver": device.driver,
-        "numa_node": device.numa_node,
-        "iommu_group": device.iommu_group,
-        "netdev": device.ifname,
-        "mac": device.mac,
-        "link_state": device.link_state,
-        "pf": _text(device.parent_addr),
-        "vf_index": device.vf_index,
-        "sriov": None
-        if sriov is None
-        else {"total_vfs": sriov.total_vfs, "num_vfs": sriov.num_vfs, "vf_device": sriov.vf_device},
-        "vdpa": None
-        if vdpa is None
-        else {"name": vdpa.name, "driver": vdpa.driver, "chardev": vdpa.chardev},
-        "representor": device.representor.name if device.representor else None,
-        "selected": selected is not None,
-        "tags": dict(selected.tags) if selected else {},
-        "resource_name": selected.resource_name if selected else None,
-        "pool": pool,
-        "warnings": list(device.warnings),
-    }
-
-
-def pool_view(number: int, pool: Pool) -> dict[str, Any]:
-    return {
-        "pool": number,
-        "dev_type": pool.dev_type,
-        "numa_node": pool.numa_node,
-        "free": pool.count,
-        "key": dict(sorted(pool.key.as_dict().items())),
-        "devices": [str(address) for address in pool.free],
-    }
-
-
-def render_inspection(report: dict[str, Any]) -> str:
-    """The text form: a summary line, the PF -> VF table, the pools, the warnings."""
-    config = report["config"] or "none"
-    parts = [f"sysfs {report['sysfs_root']}, config {config}: {report['summary']}"]
-    if report["config"] is None:
-        parts.append("No --config given: every device is listed and none is selected.")
-    rows = [_device_row(device) for device in report["devices"]]
-    parts += ["", render_table(rows, DEVICE_COLUMNS)]
-    if report["pools"]:
-        pools = [
-            {**pool, "key": {k: v for k, v in pool["key"].items() if k not in _POOL_KEY_SHOWN}}
-            for pool in report["pools"]
-        ]
-        parts += ["", render_table(pools, POOL_COLUMNS)]
-    if report["warnings"]:
-        parts += ["", "Warnings:", *(f"  {w}" for w in report["warnings"])]
-    return "\n".join(parts)
-
-
-def _device_row(device: dict[str, Any]) -> dict[str, Any]:
-    sriov = device["sriov"]
-    return {
-        **device,
-        "address": "  " * device["depth"] + device["address"],
-        "ids": f"{device['vendor_id']}:{device['product_id']}",
-        "vfs": None if sriov is None else f"{sriov['num_vfs']}/{sriov['total_vfs']}",
-    }
-
-
-def _text(address: PciAddress | None) -> str | None:
-    return None if address is None else str(address)
