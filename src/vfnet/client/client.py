@@ -289,6 +289,37 @@ class Client:
     def delete_instance(self, instance_id: str) -> None:
         self._call("DELETE", f"/v1/instances/{instance_id}")
 
+    def attach_instance_port(
+        self, instance_id: str, *, port_id: str | None = None, network_id: str | None = None
+    ) -> Json:
+        """Plug a port (or a normal port made on ``network_id``) into the instance hot;
+        the instance, with the port as its last interface."""
+        body = {"port_id": port_id} if port_id is not None else {"network_id": network_id}
+        return self._send("POST", f"/v1/instances/{instance_id}/ports", body)
+
+    def detach_instance_port(self, instance_id: str, port_id: str) -> None:
+        self._call("DELETE", f"/v1/instances/{instance_id}/ports/{port_id}")
+
+    def suspend_instance(self, instance_id: str) -> Json:
+        return self._send("POST", f"/v1/instances/{instance_id}/suspend", {})
+
+    def resume_instance(self, instance_id: str) -> Json:
+        return self._send("POST", f"/v1/instances/{instance_id}/resume", {})
+
+    def migrate_instance(
+        self, instance_id: str, *, host: str | None = None, live: bool = False, wait: float = 600.0
+    ) -> Json:
+        """Move the instance (to ``host``, or where the scheduler says); answers when the
+        migration is over, so the answer may take up to ``wait`` seconds (the server's
+        own migration timeout bounds it): the instance on its new host, or back on its
+        source with the reason."""
+        body: Json = {"live": live} if host is None else {"host": host, "live": live}
+        path = f"/v1/instances/{instance_id}/migrate"
+        timeout = httpx.Timeout(self._http.timeout.connect, read=wait)
+        result = self._call("POST", path, json=body, timeout=timeout)
+        assert result is not None
+        return result
+
     # QoS policies
     def create_qos_policy(self, body: Mapping[str, Any]) -> Json:
         return self._send("POST", "/v1/qos-policies", body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,11 +12,13 @@ from vfnet.cli.arguments import examples, json_option
 from vfnet.cli.commands.networks import network_id
 from vfnet.cli.commands.ports import port_id
 from vfnet.cli.connection import api_command
+from vfnet.cli.failures import BadInput, CommandFailed
 from vfnet.cli.lookup import Json, find
 from vfnet.cli.output import echo_object, echo_rows
 from vfnet.client import Client
 
 COLUMNS = ("id", "name", "kind", "host", "state", "ports", "reason")
+PROGRESS_INTERVAL = 0.5  # seconds between looks at a migration under way
 
 
 def find_instance(client: Client, ident: str) -> Json:
@@ -30,7 +33,16 @@ def _readable(instance: Mapping[str, Any]) -> dict[str, Any]:
         where = "/".join(str(x) for x in (item.get("ifname"), item.get("pci_slot")) if x)
         ports.append(f"{item['id']}({where})" if where else item["id"])
     devices = [device["address"] for device in instance.get("devices", [])]
-    return {**instance, "ports": ports, "devices": devices}
+    return {**instance, "ports": ports, "devices": devices, "migration": _moving(instance)}
+
+
+def _moving(instance: Mapping[str, Any]) -> str | None:
+    """A migration under way in words: ``live unplugging compute-1 -> compute-2``."""
+    migration = instance.get("migration")
+    if not migration:
+        return None
+    kind = "live" if migration["live"] else "cold"
+    return f"{kind} {migration['phase']} {migration['source']} -> {migration['target']}"
 
 
 @click.group(
@@ -120,3 +132,111 @@ def delete(client: Client, idents: tuple[str, ...]) -> None:
     """Delete instances: ports unbound, devices released, made ports deleted."""
     for ident in idents:
         client.delete_instance(str(find_instance(client, ident)["id"]))
+
+
+@instance.command(epilog="Example: vfnet instance suspend web")
+@click.argument("ident", metavar="INSTANCE")
+@json_option
+@api_command
+def suspend(client: Client, ident: str, as_json: bool) -> None:
+    """Suspend an ACTIVE instance: its VFs are unplugged but stay claimed for it."""
+    done = client.suspend_instance(str(find_instance(client, ident)["id"]))
+    echo_object(done if as_json else _readable(done), as_json)
+
+
+@instance.command(epilog="Example: vfnet instance resume web")
+@click.argument("ident", metavar="INSTANCE")
+@json_option
+@api_command
+def resume(client: Client, ident: str, as_json: bool) -> None:
+    """Resume a SUSPENDED instance: its VFs are plugged back."""
+    done = client.resume_instance(str(find_instance(client, ident)["id"]))
+    echo_object(done if as_json else _readable(done), as_json)
+
+
+@instance.group(
+    epilog=examples("vfnet instance port add web port3", "vfnet instance port remove web port3")
+)
+def port() -> None:
+    """Ports of a running instance: attach and detach them hot."""
+
+
+@port.command(
+    "add",
+    epilog=examples(
+        "vfnet instance port add web port3",
+        "vfnet instance port add web --network net2",
+    ),
+)
+@click.argument("ident", metavar="INSTANCE")
+@click.argument("port_ident", metavar="[PORT]", required=False)
+@click.option("--network", metavar="NET", help="Make a normal port on this network instead.")
+@json_option
+@api_command
+def port_add(
+    client: Client, ident: str, port_ident: str | None, network: str | None, as_json: bool
+) -> None:
+    """Attach a port (or a new normal port on --network) as the instance's next interface,
+    on a VF of the instance's host."""
+    if (port_ident is None) == (network is None):
+        raise BadInput("give either a PORT or --network NET")
+    instance_id = str(find_instance(client, ident)["id"])
+    if port_ident is not None:
+        done = client.attach_instance_port(instance_id, port_id=port_id(client, port_ident))
+    else:
+        done = client.attach_instance_port(instance_id, network_id=network_id(client, str(network)))
+    echo_object(done if as_json else _readable(done), as_json)
+
+
+@port.command("remove", epilog="Example: vfnet instance port remove web port3")
+@click.argument("ident", metavar="INSTANCE")
+@click.argument("port_ident", metavar="PORT")
+@api_command
+def port_remove(client: Client, ident: str, port_ident: str) -> None:
+    """Detach a port: its VF is released, the port kept (deleted if the instance made it)."""
+    instance_id = str(find_instance(client, ident)["id"])
+    client.detach_instance_port(instance_id, port_id(client, port_ident))
+
+
+@instance.command(
+    epilog=examples(
+        "vfnet instance migrate web --live",
+        "vfnet instance migrate web --host compute-2",
+    )
+)
+@click.argument("ident", metavar="INSTANCE")
+@click.option("--host", metavar="HOST", help="The target host (default: the scheduler's choice).")
+@click.option("--live", is_flag=True, help="Unplug the VFs on the source before the move.")
+@json_option
+@api_command
+def migrate(client: Client, ident: str, host: str | None, live: bool, as_json: bool) -> None:
+    """Move an ACTIVE instance to another host: VFs claimed there first, every port
+    rebound with its MAC and VLAN, the source's VFs released; rolled back on failure."""
+    found = find_instance(client, ident)
+    instance_id, source = str(found["id"]), found.get("host")
+    answer: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            answer["done"] = client.migrate_instance(instance_id, host=host, live=live)
+        except Exception as error:  # raised again in this thread, below
+            answer["error"] = error
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    if not as_json:
+        click.echo(f"migrating {found['name']} from {source}" + (" (live)" if live else ""))
+    seen: str | None = None
+    while worker.is_alive():
+        worker.join(PROGRESS_INTERVAL)
+        if worker.is_alive() and not as_json:
+            now = _moving(client.get_instance(instance_id))
+            if now is not None and now != seen:
+                click.echo(f"  {now}")
+                seen = now
+    if "error" in answer:
+        raise answer["error"]
+    done = answer["done"]
+    echo_object(done if as_json else _readable(done), as_json)
+    if done.get("host") == source:
+        raise CommandFailed(f"instance {found['name']} stayed on {source}: {done.get('reason')}")
