@@ -193,7 +193,7 @@ def _wait_for_reports(
     out.line(f"Waiting for {len(pending)} agents ({state.driver} driver) to report inventory...")
     started = last_said = time.monotonic()
     while pending:
-        _check_alive(state, {name: agents[name] for name in pending})
+        check_alive(state, {name: agents[name] for name in pending})
         for name in sorted(set(pending) & _reported(admin, state)):
             if state.driver == "eswitch" and not netns_exists(host_netns(name)):
                 continue
@@ -211,7 +211,7 @@ def _wait_for_reports(
             time.sleep(0.2)
 
 
-def _check_alive(state: LabState, agents: dict[str, Popen[bytes]]) -> None:
+def check_alive(state: LabState, agents: dict[str, Popen[bytes]]) -> None:
     """Raises with the end of its log when an agent (or the server) has exited."""
     logs = {host.name: host.log for host in state.hosts}
     for name, process in agents.items():

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from vfnet.config import load_host_config
-from vfnet.errors import ValidationError
+from vfnet.errors import ValidationError, VfnetError
 from vfnet.lab.down import teardown_argv
 from vfnet.lab.hosts import LAB_HOSTS, create_lab_hosts, plan_lab_hosts
+from vfnet.lab.processes import spawn
 from vfnet.lab.up import (
     DEFAULT_DIR,
     agent_argv,
     can_build_switches,
+    check_alive,
     choose_driver,
     next_steps,
     planned_state,
@@ -155,3 +157,16 @@ def test_the_next_steps_export_the_server_and_the_admin_token(tmp_path: Path) ->
     assert f"  export VFNET_URL=http://127.0.0.1:8775 VFNET_TOKEN=$(cat {token})" in steps
     assert "  vfnet lab down" in steps
     assert "  vfnet lab down --dir /tmp/lab" in next_steps(state, Path("/tmp/lab"))
+
+
+def test_an_agent_that_exits_at_start_fails_up_with_the_end_of_its_log(tmp_path: Path) -> None:
+    state = planned_state(tmp_path, plan_lab_hosts(), "memory", False, 8775)
+    host = state.hosts[1]
+    Path(host.log).parent.mkdir(parents=True)
+    _, agent = spawn(["sh", "-c", "echo 'host-2: no such PF ens9f0'; exit 2"], Path(host.log))
+    agent.wait()
+    with pytest.raises(VfnetError) as failed:
+        check_alive(state, {host.name: agent})
+    assert str(failed.value) == (
+        f"the agent of host-2 exited with code 2; the end of {host.log}:\nhost-2: no such PF ens9f0"
+    )
