@@ -19,11 +19,10 @@ from vfnet.lab.processes import ProcessRecord, is_running
 STATE_FILE = "lab.json"
 VERSION = 1
 
-# The agent's names for an emulated host's switch namespace and the fabric all hosts'
-# uplinks meet in (vfnet.agent.drivers.eswitch_names), and for a vfnet container's
-# namespace (vfnet.agent.attach.own): the lab removes them but cannot import the agent.
+# The agent's names for an emulated host's switch namespace (vfnet.agent.drivers.
+# eswitch_names) and a vfnet container's namespace (vfnet.agent.attach.own): the lab
+# removes them but cannot import the agent.
 NETNS_PREFIX = "vfnet-"
-FABRIC_NETNS = "vfnet-fabric"
 CONTAINER_PREFIX = "vfnet-c-"
 
 
@@ -55,9 +54,10 @@ class HostRecord:
 class LabState:
     """A lab: its folder, server, hosts, driver, and every path and namespace it made.
 
-    ``namespaces`` are the switch namespaces the agents build (eswitch only);
-    ``fabric_existed`` says the shared fabric namespace was there before the lab, so the
-    lab never counts it as its own. ``files`` are relative to ``dir``. ``containers`` are
+    ``namespaces`` are the switch namespaces the agents build (eswitch only); the fabric
+    namespace their uplinks meet in is shared by every emulated host on the machine, and
+    the agent's teardown removes it with the last host using it. ``files`` are relative
+    to ``dir``. ``containers`` are
     the namespaces of the lab's container instances, written down by ``down`` before it
     stops the server that knows them, so a ``down`` cut short can finish without it.
     """
@@ -71,7 +71,6 @@ class LabState:
     made_dir: bool
     hosts: tuple[HostRecord, ...]
     namespaces: tuple[str, ...] = ()
-    fabric_existed: bool = False
     files: tuple[str, ...] = ()
     server: ProcessRecord | None = None
     containers: tuple[str, ...] = ()
@@ -106,7 +105,7 @@ class LabState:
             "database_url": self.database_url, "admin_token_file": self.admin_token_file,
             "server_log": self.server_log, "made_dir": self.made_dir,
             "hosts": [host.to_json() for host in self.hosts],
-            "namespaces": list(self.namespaces), "fabric_existed": self.fabric_existed,
+            "namespaces": list(self.namespaces),
             "files": list(self.files), "containers": list(self.containers),
             "server": self.server.to_json() if self.server else None,
         }  # fmt: skip
@@ -123,7 +122,7 @@ class LabState:
                 database_url=data["database_url"], admin_token_file=data["admin_token_file"],
                 server_log=data["server_log"], made_dir=bool(data["made_dir"]),
                 hosts=tuple(HostRecord.from_json(h) for h in data["hosts"]),
-                namespaces=tuple(data["namespaces"]), fabric_existed=bool(data["fabric_existed"]),
+                namespaces=tuple(data["namespaces"]),
                 files=tuple(data["files"]), containers=tuple(data.get("containers", ())),
                 server=ProcessRecord.from_json(data["server"]) if data["server"] else None,
             )  # fmt: skip

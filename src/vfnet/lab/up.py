@@ -26,7 +26,7 @@ from vfnet.lab.hosts import LabHostPlan, create_lab_hosts, plan_lab_hosts
 from vfnet.lab.namespaces import netns_exists
 from vfnet.lab.processes import installed_command, is_running, log_tail, spawn
 from vfnet.lab.server import create_token, free_port, serve_argv, sqlite_url, wait_until_answering
-from vfnet.lab.state import FABRIC_NETNS, HostRecord, LabState, host_netns, load, save
+from vfnet.lab.state import HostRecord, LabState, host_netns, load, save
 
 DEFAULT_DIR = Path(".vfnet-lab")
 SERVER_START_SECONDS = 30.0
@@ -97,13 +97,12 @@ def planned_state(
                    str(base / "hosts" / name / "agent.log"))
         for name, _, _ in plan
     )  # fmt: skip
-    eswitch = driver == "eswitch"
     return LabState(
         dir=str(base), driver=driver, url=f"http://127.0.0.1:{port}",
         database_url=sqlite_url(base), admin_token_file=str(base / "admin.token"),
         server_log=str(base / "server.log"), made_dir=made_dir, hosts=hosts,
-        namespaces=tuple(host_netns(h.name) for h in hosts) if eswitch else (),
-        fabric_existed=eswitch and netns_exists(FABRIC_NETNS), files=_LAB_FILES,
+        namespaces=tuple(host_netns(h.name) for h in hosts) if driver == "eswitch" else (),
+        files=_LAB_FILES,
     )  # fmt: skip
 
 

@@ -37,7 +37,7 @@ def lab(tmp_path: Path, **changes: object) -> LabState:
 
 def test_a_saved_lab_reads_back_exactly(tmp_path: Path) -> None:
     state = (
-        lab(tmp_path, fabric_existed=True)
+        lab(tmp_path)
         .with_server(ProcessRecord(10, 20, ("vfnet-server", "serve"), "server.log"))
         .with_agent("host-2", ProcessRecord(11, 21, ("vfnet-agent",), "agent.log"))
         .with_containers(("vfnet-c-abc",))
