@@ -6,6 +6,20 @@ own: ``driver`` (netlink | eswitch | memory), ``sysfsRoot``, ``hostNetns``, ``es
 ``stateDir``, ``mtu``. Values are strictly typed (``"vlan": "100"`` is refused, as Go's
 decoder refuses it in sriov-cni). A key nobody declared is refused with code 2 naming
 it; every other refusal is code 7 naming the key and the reason.
+
+Instead of a VF's settings, the config may name a vfnet port: ``port`` (its id or name),
+``server`` (the vfnet API's URL, else ``VFNET_URL`` in the plugin's environment),
+``tokenFile`` (a file whose first line is the API token, else ``VFNET_TOKEN``) and
+``hostName`` (the vfnet host this node is registered as: else the eswitch's host, else
+the machine's hostname, as the agent's default). The port decides the VF's settings and
+the container's addresses, so with ``port`` the keys that would set them (``vlan``,
+``vlanQoS``, ``vlanProto``, ``mac``, ``spoofchk``, ``trust``, ``link_state``,
+``min_tx_rate``, ``max_tx_rate``, ``ipam``, ``mtu``: its network's) are refused;
+``deviceID`` is taken when a device plugin chose the VF, and must then be the VF the port
+is bound to. ``port`` may come per pod in ``args.cni.port`` (Multus puts a pod's
+``cni-args`` there), one network config serving every pod. Without ``port``,
+``deviceID`` is required and ``server``, ``tokenFile``, ``hostName`` mean nothing, so
+they are refused.
 """
 
 from __future__ import annotations
@@ -14,6 +28,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as SchemaError
@@ -99,7 +114,7 @@ class NetConf(_Strict):
     runtime_config: dict[str, Any] | None = Field(None, alias="runtimeConfig")
     capabilities: dict[str, Any] | None = None
     prev_result: dict[str, Any] | None = Field(None, alias="prevResult")
-    device_id: str = Field(alias="deviceID")
+    device_id: str | None = Field(None, alias="deviceID")
     vlan: int | None = Field(None, ge=0, le=4094)
     vlan_qos: int | None = Field(None, alias="vlanQoS", ge=0, le=7)
     vlan_proto: str | None = Field(None, alias="vlanProto")
@@ -119,6 +134,22 @@ class NetConf(_Strict):
     eswitch: EswitchConf | None = None
     state_dir: str = Field(DEFAULT_STATE_DIR, alias="stateDir")
     mtu: int | None = Field(None, ge=68, le=65535)
+    port: str | None = Field(None, min_length=1)
+    server: str | None = None
+    token_file: str | None = Field(None, alias="tokenFile", min_length=1)
+    host_name: str | None = Field(None, alias="hostName", min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _port_from_args(cls, raw: Any) -> Any:
+        """``args.cni.port``, the CNI convention's per-call arguments, when ``port`` is not set."""
+        if not isinstance(raw, dict) or raw.get("port") is not None:
+            return raw
+        args = raw.get("args")
+        cni = args.get("cni") if isinstance(args, dict) else None
+        if isinstance(cni, dict) and cni.get("port") is not None:
+            return {**raw, "port": cni["port"]}
+        return raw
 
     @field_validator("mac")
     @classmethod
@@ -135,6 +166,14 @@ class NetConf(_Strict):
             return str(PciAddress.parse(device_id))
         except InvalidPciAddress as error:
             raise ValueError(str(error)) from None
+
+    @field_validator("server")
+    @classmethod
+    def _server(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        return url
 
     @field_validator("vlan_proto")
     @classmethod
@@ -159,7 +198,32 @@ class NetConf(_Strict):
             )
         if self.driver == "eswitch" and self.eswitch is None:
             raise ValueError("eswitch: required with driver eswitch")
+        return self._check_port()
+
+    def _check_port(self) -> NetConf:
+        if self.port is None:
+            if self.device_id is None:
+                raise ValueError("deviceID: required (or port, a vfnet port)")
+            for key in _PORT_ONLY:
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{_alias(key)}: used only with port")
+            return self
+        for key in _PORT_DECIDES:
+            if getattr(self, key) is not None:
+                raise ValueError(f"{_alias(key)}: the port decides it; leave it out with port")
         return self
+
+
+# Keys that set what a vfnet port decides (its VF's settings, the container's addresses).
+_PORT_DECIDES = (
+    "vlan", "vlan_qos", "vlan_proto", "mac", "spoofchk", "trust", "link_state",
+    "min_tx_rate", "max_tx_rate", "ipam", "mtu",
+)  # fmt: skip
+_PORT_ONLY = ("server", "token_file", "host_name")
+
+
+def _alias(key: str) -> str:
+    return NetConf.model_fields[key].alias or key
 
 
 def parse_config(text: str | bytes) -> NetConf:

@@ -2,11 +2,13 @@
 
 ADD: lock the VF -> refuse it when a live sandbox holds it -> snapshot its settings
 -> record the attachment (from here a DEL, even after a crash, knows what to undo) ->
-set the VF's attributes the config names -> IPAM -> move it into the sandbox, renamed,
+IPAM -> set the VF's attributes the config names -> move it into the sandbox, renamed,
 with MAC, MTU, addresses and routes -> the result. A failure undoes what was done.
 DEL: nothing recorded -> success (never added, or deleted already) -> bring the netdev
 home (a vanished sandbox included) -> restore the settings ADD changed, and the MAC ->
 IPAM DEL -> forget. A failed DEL keeps its record, so the runtime's retry does it again.
+A config naming a vfnet port takes the same steps (``plug``, ``release_vf``) from
+``cni.ports``, with the port's settings and addresses.
 """
 
 from __future__ import annotations
@@ -14,23 +16,27 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vfnet.agent.attach.containers import Outcome, attach, detach, find_vf, remember_home
-from vfnet.agent.attach.netns import Route
+from vfnet.agent.attach.netns import Link, Route
 from vfnet.agent.drivers.base import APPLY_ORDER, VfAttr, VfSettings
 from vfnet.cni import ipam
 from vfnet.cni.config import Invocation, NetConf
 from vfnet.cni.host import Host, VfPlace
 from vfnet.cni.protocol import CniError, Code, Interface, Result
+from vfnet.cni.server import Connector, open_client
 from vfnet.cni.state import StateDir
 from vfnet.errors import VfnetError
 from vfnet.network.vf_settings import LinkState
 
 log = logging.getLogger(__name__)
 
-__all__ = ["add", "check", "delete"]
+__all__ = [
+    "add", "check", "check_addresses", "check_holder", "delete", "plug", "read_vf", "release_vf",
+    "sandbox_link", "undo",
+]  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class Call:
     raw: bytes
     environ: Mapping[str, str]
     host: Host
+    connect: Connector = open_client  # how a config naming a port reaches the vfnet server
 
     @property
     def state(self) -> StateDir:
@@ -88,41 +95,56 @@ _FIELDS: dict[VfAttr, set[str]] = {
 }
 
 
-def _settings(document: Mapping[str, Any]) -> VfSettings:
+def settings_of(document: Mapping[str, Any]) -> VfSettings:
     return VfSettings(**{**document, "link_state": LinkState(document["link_state"])})
 
 
 def add(call: Call) -> Result:
     inv, conf, host = call.invocation, call.conf, call.host
+    device_id = conf.device_id
+    assert device_id is not None  # the config requires it without a port
     state = call.state
-    with state.locked(conf.device_id):
-        holder = state.holder(conf.device_id)
-        if holder and holder != inv.netns and host.ops.exists(holder):
-            raise CniError(Code.VF_ALLOCATED, f"VF {conf.device_id} is held by sandbox {holder}")
-        if not host.ops.exists(inv.netns):
-            raise CniError(Code.UNKNOWN_CONTAINER, f"CNI_NETNS: no namespace at {inv.netns}")
+    with state.locked(device_id):
+        check_holder(call, device_id)
         record = state.load(inv.container_id, inv.ifname)
         if record is None:
-            place = host.place(conf.device_id)
-            original = _read_vf(host, place)
+            place = host.place(device_id)
+            original = read_vf(host, place)
             record = {"netns": inv.netns, "place": dataclasses.asdict(place)}
             record["original"] = dataclasses.asdict(original)
-        place, original = VfPlace(**record["place"]), _settings(record["original"])
+        place, original = VfPlace(**record["place"]), settings_of(record["original"])
         mac = requested_mac(call)
         wanted, attrs = wanted_settings(conf, original, mac)
         record |= {"attrs": [a.value for a in attrs], "ipam": conf.ipam is not None}
         state.save(inv.container_id, inv.ifname, record)
-        state.mark(conf.device_id, inv.netns)
+        state.mark(device_id, inv.netns)
         try:
-            result = _plug(call, place, wanted, attrs, mac)
+            addressed = Result()
+            if conf.ipam is not None:
+                found = ipam.delegate(_ipam_type(conf), "ADD", call.raw, call.environ, inv.path)
+                addressed = found or addressed
+            result = plug(
+                call, place, wanted, attrs,
+                mac=mac, mtu=conf.mtu, addressed=addressed, routes=_routes(addressed),
+            )  # fmt: skip
         except (CniError, VfnetError):
-            _undo(call, record)
+            undo(call, record)
             raise
-    log.info("ADD %s: VF %s (%s) is %s", inv.container_id, conf.device_id, place.netdev, inv.ifname)
+    log.info("ADD %s: VF %s (%s) is %s", inv.container_id, device_id, place.netdev, inv.ifname)
     return result
 
 
-def _read_vf(host: Host, place: VfPlace) -> VfSettings:
+def check_holder(call: Call, device_id: str) -> None:
+    """Refuses a VF another live sandbox holds, and a sandbox that does not exist."""
+    inv, host = call.invocation, call.host
+    holder = call.state.holder(device_id)
+    if holder and holder != inv.netns and host.ops.exists(holder):
+        raise CniError(Code.VF_ALLOCATED, f"VF {device_id} is held by sandbox {holder}")
+    if not host.ops.exists(inv.netns):
+        raise CniError(Code.UNKNOWN_CONTAINER, f"CNI_NETNS: no namespace at {inv.netns}")
+
+
+def read_vf(host: Host, place: VfPlace) -> VfSettings:
     try:
         table = host.driver.read(place.pf)
     except VfnetError as error:
@@ -132,9 +154,19 @@ def _read_vf(host: Host, place: VfPlace) -> VfSettings:
     return table[place.vf]
 
 
-def _plug(
-    call: Call, place: VfPlace, wanted: VfSettings, attrs: tuple[VfAttr, ...], mac: str | None
+def plug(
+    call: Call,
+    place: VfPlace,
+    wanted: VfSettings,
+    attrs: tuple[VfAttr, ...],
+    *,
+    mac: str | None,
+    mtu: int | None,
+    addressed: Result,
+    routes: list[Route],
 ) -> Result:
+    """Sets the VF's ``attrs`` to ``wanted`` and moves it into the sandbox with ``mac``,
+    ``mtu``, ``addressed``'s addresses and ``routes``; the result names the VF there."""
     inv, conf, host = call.invocation, call.conf, call.host
     if not find_vf(host.ops, inv.netns, place.host_ns, place.netdev):
         try:
@@ -146,16 +178,11 @@ def _plug(
     refusals = host.driver.apply(place.pf, place.vf, wanted, attrs)
     if refusals:
         reasons = "; ".join(f"{r.attr.value}: {r.reason}" for r in refusals)
-        raise CniError(Code.VF_REFUSED, f"VF {conf.device_id} refused {reasons}")
-    addressed = Result()
-    if conf.ipam is not None:
-        found = ipam.delegate(_ipam_type(conf), "ADD", call.raw, call.environ, inv.path)
-        addressed = found or addressed
+        raise CniError(Code.VF_REFUSED, f"VF {place.device_id} refused {reasons}")
     try:
         link = attach(
             host.ops, place.netdev, place.host_ns, inv.netns, ifname=inv.ifname, mac=mac,
-            mtu=conf.mtu, addresses=[ip.address for ip in addressed.ips],
-            routes=_routes(addressed),
+            mtu=mtu, addresses=[ip.address for ip in addressed.ips], routes=routes,
         )  # fmt: skip
     except VfnetError as error:
         raise CniError(Code.ATTACH_FAILED, f"{place.netdev} into {inv.netns}: {error}") from None
@@ -187,17 +214,20 @@ def _routes(result: Result) -> list[Route]:
     return routes
 
 
-def _undo(call: Call, record: Mapping[str, Any]) -> None:
+def undo(call: Call, record: Mapping[str, Any]) -> None:
     """Best effort after a failed ADD: what is left is logged, and DEL can finish it."""
     try:
-        _give_back(call, record)
+        release_vf(call, record)
+        call.state.forget(call.invocation.container_id, call.invocation.ifname)
     except (CniError, VfnetError) as error:
         log.error("ADD %s failed and its undo too: %s", call.invocation.container_id, error)
 
 
-def _give_back(call: Call, record: Mapping[str, Any]) -> None:
+def release_vf(call: Call, record: Mapping[str, Any]) -> None:
+    """The VF home, the settings of ``record["original"]`` put back, IPAM released, the VF
+    unmarked; the record itself stays for the caller to forget."""
     inv, host = call.invocation, call.host
-    place, original = VfPlace(**record["place"]), _settings(record["original"])
+    place, original = VfPlace(**record["place"]), settings_of(record["original"])
     try:
         outcome = detach(host.ops, place.netdev, place.host_ns, record["netns"])
     except VfnetError as error:
@@ -206,7 +236,7 @@ def _give_back(call: Call, record: Mapping[str, Any]) -> None:
         # What ADD asked for, and the MAC always (a trusted tenant may have changed it),
         # where it differs now: an attribute the NIC refused at ADD is not refused again.
         ours = {VfAttr(a) for a in record["attrs"]} | {VfAttr.MAC}
-        attrs = tuple(a for a in _read_vf(host, place).differs(original) if a in ours)
+        attrs = tuple(a for a in read_vf(host, place).differs(original) if a in ours)
         refusals = host.driver.apply(place.pf, place.vf, original, attrs) if attrs else ()
         if refusals:
             reasons = "; ".join(f"{r.attr.value}: {r.reason}" for r in refusals)
@@ -216,7 +246,6 @@ def _give_back(call: Call, record: Mapping[str, Any]) -> None:
     state = call.state
     if state.holder(place.device_id) in (record["netns"], None):
         state.unmark(place.device_id)
-    state.forget(inv.container_id, inv.ifname)
 
 
 def delete(call: Call) -> None:
@@ -227,9 +256,10 @@ def delete(call: Call) -> None:
         return
     with state.locked(record["place"]["device_id"]):
         try:
-            _give_back(call, record)
+            release_vf(call, record)
         except VfnetError as error:
             raise CniError(Code.DETACH_FAILED, str(error)) from None
+        state.forget(inv.container_id, inv.ifname)
     log.info("DEL %s: VF %s given back", inv.container_id, record["place"]["device_id"])
 
 
@@ -238,24 +268,35 @@ def check(call: Call) -> None:
     record = call.state.load(inv.container_id, inv.ifname)
     if record is None:
         raise CniError(Code.CHECK_FAILED, f"nothing was added for {inv.container_id} {inv.ifname}")
+    place = VfPlace(**record["place"])
+    link = sandbox_link(call, place)
+    previous = Result.parse(conf.prev_result or {}, "prevResult")
+    check_addresses(call, link, [ip.address for ip in previous.ips])
+    wanted, attrs = wanted_settings(conf, settings_of(record["original"]), requested_mac(call))
+    differs = [a.value for a in read_vf(host, place).differs(wanted) if a in attrs]
+    if differs:
+        raise CniError(Code.CHECK_FAILED, f"VF {place.device_id}: {', '.join(differs)} changed")
+    if conf.ipam is not None:
+        ipam.delegate(_ipam_type(conf), "CHECK", call.raw, call.environ, inv.path)
+
+
+def sandbox_link(call: Call, place: VfPlace) -> Link:
+    """The VF in the sandbox as ADD left it: there, named ``CNI_IFNAME``, up."""
+    inv, host = call.invocation, call.host
     if not host.ops.exists(inv.netns):
         raise CniError(Code.UNKNOWN_CONTAINER, f"CNI_NETNS: no namespace at {inv.netns}")
-    place = VfPlace(**record["place"])
     link = find_vf(host.ops, inv.netns, place.host_ns, place.netdev)
     if link is None or link.name != inv.ifname or not link.up:
         seen = "missing" if link is None else f"{link.name}, {'up' if link.up else 'down'}"
         raise CniError(Code.CHECK_FAILED, f"{inv.ifname}: the VF is not there as added ({seen})")
-    have = set(host.ops.addresses(inv.netns, link.name))
-    previous = Result.parse(conf.prev_result or {}, "prevResult")
-    missing = [ip.address for ip in previous.ips if ip.address not in have]
+    return link
+
+
+def check_addresses(call: Call, link: Link, wanted: Sequence[str]) -> None:
+    have = set(call.host.ops.addresses(call.invocation.netns, link.name))
+    missing = [address for address in wanted if address not in have]
     if missing:
-        raise CniError(Code.CHECK_FAILED, f"{inv.ifname}: addresses missing: {', '.join(missing)}")
-    wanted, attrs = wanted_settings(conf, _settings(record["original"]), requested_mac(call))
-    differs = [a.value for a in _read_vf(host, place).differs(wanted) if a in attrs]
-    if differs:
-        raise CniError(Code.CHECK_FAILED, f"VF {conf.device_id}: {', '.join(differs)} changed")
-    if conf.ipam is not None:
-        ipam.delegate(_ipam_type(conf), "CHECK", call.raw, call.environ, inv.path)
+        raise CniError(Code.CHECK_FAILED, f"{link.name}: addresses missing: {', '.join(missing)}")
 
 
 def version_document(version: str, supported: tuple[str, ...]) -> str:

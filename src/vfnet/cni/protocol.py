@@ -42,6 +42,8 @@ class Code(IntEnum):
     IPAM_FAILED = 103  # the IPAM plugin failed
     CHECK_FAILED = 104  # CHECK found the sandbox not as ADD left it
     DETACH_FAILED = 105  # DEL could not give the VF back (state kept, so DEL can be retried)
+    PORT_IN_USE = 106  # the vfnet port is bound on another host or used by another sandbox
+    BINDING_FAILED = 107  # the server could not bind the vfnet port on this host
 
 
 class CniError(Exception):

@@ -5,6 +5,9 @@ settings before ADD, which attributes ADD set, the result); kept until a DEL has
 everything back, so a failed DEL can be retried. ``<dir>/pci/<address>``: the sandbox
 namespace holding the VF, the allocation marker that stops a second ADD from taking a
 VF a live sandbox holds. ``<dir>/pci/vf_lock/<address>.lock``: serialises calls on one VF.
+For vfnet ports: ``<dir>/port/lock/<port id>.lock`` serialises calls on one port, and
+``<dir>/port/unbind/<port id>.json`` is an unbind a DEL could not make on the server
+(unreachable, the token refused), retried by the next call that reaches it.
 Directories are 0700 and files 0600: they name sandboxes.
 """
 
@@ -14,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +26,7 @@ from typing import Any
 from vfnet.cni.protocol import CniError, Code
 
 LOCK_TIMEOUT = 60.0  # seconds, as sriov-cni waits
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 
 __all__ = ["StateDir"]
 
@@ -72,26 +77,65 @@ class StateDir:
     def unmark(self, device_id: str) -> None:
         (self.root / "pci" / device_id).unlink(missing_ok=True)
 
-    @contextlib.contextmanager
-    def locked(self, device_id: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    def locked(
+        self, device_id: str, timeout: float = LOCK_TIMEOUT
+    ) -> contextlib.AbstractContextManager[None]:
         """Holds the VF's lock (flock) for the duration; code 11 after ``timeout``."""
         path = self._dir(self.root / "pci" / "vf_lock") / f"{device_id}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise CniError(
-                            Code.TRY_AGAIN_LATER, f"VF {device_id} is busy: its lock is held"
-                        ) from None
-                    time.sleep(0.05)
-            yield
-        finally:
-            os.close(fd)
+        return _locked(path, f"VF {device_id}", timeout)
+
+    def port_locked(
+        self, port_id: str, timeout: float = LOCK_TIMEOUT
+    ) -> contextlib.AbstractContextManager[None]:
+        """Holds the port's lock for the duration; code 11 after ``timeout``."""
+        path = self._dir(self.root / "port" / "lock") / f"{_file_name(port_id)}.lock"
+        return _locked(path, f"port {port_id}", timeout)
+
+    def defer_unbind(self, port_id: str, entry: dict[str, Any]) -> None:
+        """Keeps an unbind for the next call that reaches the server."""
+        path = self._dir(self.root / "port" / "unbind") / f"{_file_name(port_id)}.json"
+        _write(path, json.dumps(entry))
+
+    def deferred_unbinds(self) -> dict[str, dict[str, Any]]:
+        """The unbinds kept, by port id (an unreadable one is skipped: it is rewritten
+        whole or not at all, so only a stranger's file reads so)."""
+        found = {}
+        for path in sorted((self.root / "port" / "unbind").glob("*.json")):
+            try:
+                found[path.stem] = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+        return found
+
+    def drop_unbind(self, port_id: str) -> None:
+        (self.root / "port" / "unbind" / f"{_file_name(port_id)}.json").unlink(missing_ok=True)
+
+
+def _file_name(port_id: str) -> str:
+    if not _SAFE_NAME.fullmatch(port_id):
+        raise CniError(Code.DECODING_FAILURE, f"port: the server named it {port_id!r}")
+    return port_id
+
+
+@contextlib.contextmanager
+def _locked(path: Path, what: str, timeout: float) -> Iterator[None]:
+    """Holds ``path``'s flock for the duration; code 11 naming ``what`` after ``timeout``."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CniError(
+                        Code.TRY_AGAIN_LATER, f"{what} is busy: its lock is held"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _write(path: Path, text: str) -> None:
