@@ -49,6 +49,19 @@ def test_sriov_cni_keys_are_taken_with_their_meaning() -> None:
     )
 
 
+def test_a_port_is_named_in_the_config_or_per_call_in_args_cni() -> None:
+    keys = {"server": "https://vfnet:8775", "tokenFile": "/etc/vfnet/cni.token", "hostName": "h1"}
+    conf = parse_config(config(deviceID=..., port="web-0", **keys))
+    assert (conf.port, conf.server, conf.token_file, conf.host_name) == (
+        "web-0", "https://vfnet:8775", "/etc/vfnet/cni.token", "h1",
+    )  # fmt: skip
+    assert conf.device_id is None
+    per_pod = parse_config(config(deviceID=..., args={"cni": {"port": "web-1"}}))
+    assert per_pod.port == "web-1"
+    assert parse_config(config(port="web-0", args={"cni": {"port": "web-1"}})).port == "web-0"
+    assert parse_config(config(port="web-0")).device_id == "0000:3b:02.1"
+
+
 BAD_CONFIGS = [
     # (what, stdin, code, words the message must hold)
     ("not JSON", "{vlan: 1", Code.DECODING_FAILURE, "not JSON"),
@@ -83,7 +96,23 @@ BAD_CONFIGS = [
     ("eswitch without its host", config(driver="eswitch"), Code.INVALID_CONFIG, "eswitch"),
     ("mtu too small", config(mtu=10), Code.INVALID_CONFIG, "mtu"),
     ("ipam not an object", config(ipam="host-local"), Code.INVALID_CONFIG, "ipam"),
-]
+    ("neither deviceID nor port", config(deviceID=...), Code.INVALID_CONFIG, "or port"),
+    ("server without port", config(server="http://vfnet:8775"), Code.INVALID_CONFIG,
+     "server: used only with port"),
+    ("tokenFile without port", config(tokenFile="/t"), Code.INVALID_CONFIG, "tokenFile: used"),
+    ("hostName without port", config(hostName="h"), Code.INVALID_CONFIG, "hostName: used"),
+    ("port empty", config(port=""), Code.INVALID_CONFIG, "port"),
+    ("server not http", config(port="p", server="vfnet:8775"), Code.INVALID_CONFIG, "server:"),
+    *(
+        (f"{key} with port", config(port="p", **{key: value}), Code.INVALID_CONFIG,
+         f"{key}: the port decides it")
+        for key, value in [
+            ("vlan", 100), ("mac", "52:54:00:00:00:01"), ("spoofchk", "off"), ("trust", "on"),
+            ("link_state", "enable"), ("min_tx_rate", 1), ("max_tx_rate", 10),
+            ("ipam", {"type": "host-local"}), ("mtu", 9000),
+        ]
+    ),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -119,7 +148,9 @@ BAD_ENVIRONMENTS = [
 @pytest.mark.parametrize(
     ("changes", "words"), [c[1:] for c in BAD_ENVIRONMENTS], ids=[c[0] for c in BAD_ENVIRONMENTS]
 )
-def test_a_bad_environment_is_code_4_naming_the_variable(changes: dict, words: str) -> None:
+def test_a_bad_environment_is_code_4_naming_the_variable(
+    changes: dict[str, str], words: str
+) -> None:
     with pytest.raises(CniError) as refused:
         parse_invocation({**ENV, **changes})
     assert refused.value.code == Code.INVALID_ENVIRONMENT

@@ -91,7 +91,7 @@ def machine(tmp_path: Path) -> Machine:
     return Machine(tmp_path, driver, ops)
 
 
-SETTINGS = {
+SETTINGS: dict[str, Any] = {
     "vlan": 100,
     "spoofchk": "off",
     "trust": "on",
