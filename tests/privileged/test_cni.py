@@ -18,9 +18,14 @@ import pytest
 
 from vfnet.agent.drivers.eswitch import EswitchDriver
 from vfnet.agent.drivers.eswitch_topology import HostSwitch, PfPorts, ensure, teardown
+from vfnet.client import Client
+from vfnet.client.reports import device_report
 from vfnet.lab.hostspec import HostSpec
+from vfnet.lab.server import LabServer
 from vfnet.lab.sysfs import generate_host
-from vfnet.network.vf_settings import ZERO_MAC, VfSettings
+from vfnet.network.vf_settings import RESET, ZERO_MAC, VfSettings
+from vfnet.pci.devices import DeviceType, HostDevices
+from vfnet.pci.selection import SelectedDevice
 
 pytestmark = pytest.mark.privileged
 
@@ -40,7 +45,8 @@ if os.environ["CNI_COMMAND"] == "ADD":
 
 def ip_json(*argv: str) -> list[dict[str, Any]]:
     done = subprocess.run(["ip", "-j", *argv], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout or "[]")
+    found: list[dict[str, Any]] = json.loads(done.stdout or "[]")
+    return found
 
 
 @dataclass
@@ -52,9 +58,11 @@ class Site:
     sandboxes: list[str] = field(default_factory=list)
     switch: HostSwitch | None = None
     vfs: dict[str, str] = field(default_factory=dict)  # deviceID -> VF netdev
+    devices: HostDevices | None = None
 
     def build(self) -> None:
         devices = generate_host(HostSpec(nic="82576", pfs=1, vfs=3), self.tmp / "sysfs")
+        self.devices = devices
         (pf,) = devices.pfs()
         vfs = devices.vfs_of(pf.address)
         self.vfs = {str(vf.address): vf.ifname or "" for vf in vfs}
@@ -86,6 +94,25 @@ class Site:
             conf["ipam"] = {"type": "static", "addresses": [{"address": address}]}
         return conf
 
+    def port_config(self, port: str, server: Server) -> dict[str, Any]:
+        """A config naming a vfnet port; hostName is the switch's host, the default."""
+        conf = self.config("", port=port, server=server.lab.url, tokenFile=str(server.token))
+        del conf["deviceID"]
+        return conf
+
+    def report(self, server: Server) -> str:
+        """Registers this host with its PF and VFs on physnet1, as its agent would; its name."""
+        assert self.switch is not None and self.devices is not None
+        tags = {"physical_network": PHYSNET}
+        report = [
+            device_report(SelectedDevice(device, tags))
+            for device in self.devices
+            if device.dev_type in (DeviceType.PF, DeviceType.VF)
+        ]
+        server.admin.register_host(self.switch.host, physnets=[PHYSNET])
+        server.admin.report_inventory(self.switch.host, 1, report)
+        return self.switch.host
+
     def cni(
         self, command: str, conf: dict[str, Any], netns: str, container: str = "ctr"
     ) -> tuple[int, dict[str, Any] | None]:
@@ -116,6 +143,37 @@ class Site:
             subprocess.run(["ip", "netns", "delete", name], check=False)
         if self.switch is not None:
             teardown(self.switch)
+
+
+@dataclass
+class Server:
+    """A vfnet-server process, its admin (token file too) and a VLAN 100 network."""
+
+    lab: LabServer
+    admin: Client
+    token: Path
+    network_id: str
+
+    def port(self, host: str | None = None) -> dict[str, Any]:
+        body = {"network_id": self.network_id, "binding:vnic_type": "direct"}
+        return self.admin.create_port(body | ({"binding:host_id": host} if host else {}))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    where = tmp_path_factory.mktemp("cni-server")
+    lab = LabServer(where)
+    with lab:
+        token = where / "admin.token"
+        token.write_text(lab.admin_token() + "\n")
+        admin = Client(lab.url, token.read_text().strip())
+        network = admin.create_network(
+            {"name": "sriov-net", "provider:network_type": "vlan",
+             "provider:physical_network": PHYSNET, "provider:segmentation_id": 100}
+        )  # fmt: skip
+        admin.create_subnet({"network_id": network["id"], "cidr": "192.0.2.0/24"})
+        with admin:
+            yield Server(lab, admin, token, network["id"])
 
 
 @pytest.fixture
@@ -190,3 +248,62 @@ def test_bad_config_from_a_runtime_is_a_cni_error_on_stdout(site: Site) -> None:
     assert status == 1
     assert error is not None
     assert (error["cniVersion"], error["code"], error["msg"][:5]) == ("1.0.0", 7, "vlan:")
+
+
+def test_two_sandboxes_given_vfnet_ports_ping_on_the_ports_addresses(
+    site: Site, server: Server
+) -> None:
+    host = site.report(server)
+    first, second = server.port(), server.port()
+    a, b = site.sandbox(), site.sandbox()
+    status, result = site.cni("ADD", site.port_config(first["id"], server), a, "ctr-a")
+    assert status == 0, result
+    assert site.cni("ADD", site.port_config(second["id"], server), b, "ctr-b")[0] == 0
+    address_a = first["fixed_ips"][0]["ip_address"]
+    address_b = second["fixed_ips"][0]["ip_address"]
+    assert result is not None
+    assert result["ips"] == [{"address": f"{address_a}/24", "gateway": "192.0.2.1", "interface": 0}]
+    (link,) = ip_json("-n", Path(a).name, "link", "show", "net1")
+    (inet,) = ip_json("-n", Path(a).name, "-4", "address", "show", "net1")
+    assert (link["address"], inet["addr_info"][0]["local"]) == (first["mac_address"], address_a)
+    ping = subprocess.run(
+        ["ip", "netns", "exec", Path(a).name, "ping", "-c", "2", "-W", "2", address_b],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    bound = server.admin.get_port(first["id"])
+    assert (bound["binding:host_id"], bound["device_id"]) == (host, "ctr-a")
+    index = _vf_index(site, bound["binding:profile"]["pci_slot"])
+    assert site.vf_table()[index].vlan == 100
+
+    conf = site.port_config(first["id"], server)
+    assert site.cni("DEL", conf, a, "ctr-a") == (0, None)
+    assert server.admin.get_port(first["id"])["binding:host_id"] is None
+    assert site.vf_table()[index] == RESET
+    assert site.vfs[bound["binding:profile"]["pci_slot"]] in site.host_links()
+    assert site.cni("DEL", conf, a, "ctr-a") == (0, None)
+    assert site.cni("DEL", site.port_config(second["id"], server), b, "ctr-b") == (0, None)
+
+
+def test_del_of_a_vfnet_port_after_its_sandbox_was_deleted_unbinds_it(
+    site: Site, server: Server
+) -> None:
+    site.report(server)
+    port = server.port()
+    conf = site.port_config(port["id"], server)
+    a = site.sandbox()
+    assert site.cni("ADD", conf, a, "ctr-a")[0] == 0
+    subprocess.run(["ip", "netns", "delete", Path(a).name], check=True)
+    assert site.cni("DEL", conf, a, "ctr-a") == (0, None)
+    assert server.admin.get_port(port["id"])["binding:host_id"] is None
+    assert site.cni("DEL", conf, a, "ctr-a") == (0, None)
+    assert site.switch is not None
+    ensure(site.switch)  # the switch makes the VF that died with the sandbox again
+    assert site.cni("ADD", conf, site.sandbox(), "ctr-b")[0] == 0
+
+
+def _vf_index(site: Site, address: str) -> int:
+    assert site.devices is not None
+    index = next(d.vf_index for d in site.devices if str(d.address) == address)
+    assert index is not None
+    return index
