@@ -81,21 +81,7 @@ def add(call: Call) -> Result:
 
 
 def _add(call: Call, server: Server, record: Record) -> Result:
-    inv, state = call.invocation, call.state
-    port = server.port(record["port"]["id"])
-    _check_usable(port, server.host, inv.container_id)
-    if port.get("device_id") == inv.container_id:  # bound by an ADD of this sandbox before
-        record["port"]["bound"] = True
-    if port.get("binding:host_id") != server.host or port["binding:vif_type"] == BINDING_FAILED:
-        record["port"]["bound"] = True
-        state.save(inv.container_id, inv.ifname, record)
-        port = server.bind(port["id"], inv.container_id)
-        if port["binding:vif_type"] == BINDING_FAILED:
-            raise CniError(
-                Code.BINDING_FAILED,
-                f"port: {port['id']} cannot bind on host {server.host}: "
-                f"{port.get('binding:failure_reason')}",
-            )
+    port = _bound_here(call, server, record)
     config = _config(server, port)
     device_id = call.conf.device_id
     if device_id is not None and device_id != config.pci_slot:
@@ -104,26 +90,54 @@ def _add(call: Call, server: Server, record: Record) -> Result:
             f"deviceID: {device_id} is not VF {config.pci_slot} that port {port['id']} is "
             "bound to; vfnet chooses a port's VF, so leave deviceID out",
         )
-    with state.locked(config.pci_slot):
-        check_holder(call, config.pci_slot)
-        place = call.host.place(config.pci_slot)
-        record |= {
-            "place": dataclasses.asdict(place), "original": dataclasses.asdict(RESET),
-            "attrs": [a.value for a in APPLY_ORDER], "ipam": False,
-            "mac": config.mac, "addresses": [ip.address for ip in config.ips],
-        }  # fmt: skip
-        state.save(inv.container_id, inv.ifname, record)
-        state.mark(config.pci_slot, inv.netns)
-        gateways = _default_gateways(call, config)
-        addressed = Result(
-            ips=config.ips,
-            routes=tuple(RouteEntry(_ANY[":" in gw], gw) for gw in gateways),
-            dns=call.conf.dns or {},
+    with call.state.locked(config.pci_slot):
+        return _plug(call, record, config)
+
+
+def _bound_here(call: Call, server: Server, record: Record) -> dict[str, Any]:
+    """The port, bound on this host: by this ADD (recorded first, for DEL to unbind), by an
+    earlier ADD of this sandbox, or by an admin (then left bound at DEL)."""
+    inv, state = call.invocation, call.state
+    port = server.port(record["port"]["id"])
+    _check_usable(port, server.host, inv.container_id)
+    if port.get("device_id") == inv.container_id:
+        record["port"]["bound"] = True
+    if port.get("binding:host_id") == server.host and port["binding:vif_type"] != BINDING_FAILED:
+        return port
+    record["port"]["bound"] = True
+    state.save(inv.container_id, inv.ifname, record)
+    port = server.bind(port["id"], inv.container_id)
+    if port["binding:vif_type"] == BINDING_FAILED:
+        raise CniError(
+            Code.BINDING_FAILED,
+            f"port: {port['id']} cannot bind on host {server.host}: "
+            f"{port.get('binding:failure_reason')}",
         )
-        return plug(
-            call, place, config.settings, APPLY_ORDER, mac=config.mac, mtu=config.mtu,
-            addressed=addressed, routes=[Route("default", gw) for gw in gateways],
-        )  # fmt: skip
+    return port
+
+
+def _plug(call: Call, record: Record, config: PortConfig) -> Result:
+    """The port's VF, recorded and marked as this sandbox's, plugged as the port says."""
+    inv, state = call.invocation, call.state
+    check_holder(call, config.pci_slot)
+    place = call.host.place(config.pci_slot)
+    record |= {
+        "place": dataclasses.asdict(place), "original": dataclasses.asdict(RESET),
+        "attrs": [a.value for a in APPLY_ORDER], "ipam": False,
+        "mac": config.mac, "addresses": [ip.address for ip in config.ips],
+    }  # fmt: skip
+    state.save(inv.container_id, inv.ifname, record)
+    state.mark(config.pci_slot, inv.netns)
+    gateways = _default_gateways(call, config)
+    addressed = Result(
+        ips=config.ips,
+        routes=tuple(RouteEntry(_ANY[":" in gw], gw) for gw in gateways),
+        dns=call.conf.dns or {},
+    )
+    return plug(
+        call, place, config.settings, APPLY_ORDER, mac=config.mac, mtu=config.mtu,
+        addressed=addressed, routes=[Route("default", gw) for gw in gateways],
+    )  # fmt: skip
 
 
 _ANY = {False: "0.0.0.0/0", True: "::/0"}
