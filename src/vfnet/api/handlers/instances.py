@@ -20,11 +20,11 @@ from vfnet.api.handlers.ports import visible_port
 from vfnet.api.migration import MigrationSettings, migrate
 from vfnet.api.placing import Wanted
 from vfnet.api.schemas.instances import (
+    AttachPortIn,
     InstanceDeviceOut,
     InstanceIn,
     InstanceList,
     InstanceOut,
-    InstancePortIn,
     InstancePortOut,
     MigrateIn,
     MigrationOut,
@@ -215,7 +215,7 @@ def delete_instance(instance_id: str, ctx: Ctx) -> None:
     store.delete_instance(instance_id)
 
 
-def attach_port(instance_id: str, body: InstancePortIn, ctx: Ctx) -> InstanceOut:
+def attach_port(instance_id: str, body: AttachPortIn, ctx: Ctx) -> InstanceOut:
     """POST /v1/instances/{instance_id}/ports: the port (or a normal port made on the
     network) plugged in hot as the instance's next interface, on the instance's host.
 

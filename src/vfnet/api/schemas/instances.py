@@ -34,14 +34,14 @@ class InstanceIn(RequestBody):
     policy: Literal["pack", "spread"] = "pack"
 
 
-class InstancePortIn(RequestBody):
+class AttachPortIn(RequestBody):
     """A port to attach hot: an existing one, or a normal port made on a network."""
 
     port_id: Ident | None = None
     network_id: Ident | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> InstancePortIn:
+    def _one(self) -> AttachPortIn:
         if (self.port_id is None) == (self.network_id is None):
             raise ValueError("give either port_id or network_id")
         return self
