@@ -60,7 +60,8 @@ def test_a_host_shows_no_refusals_until_a_port_meets_one(fleet: Api) -> None:
 
 def test_what_a_nic_refused_is_recorded_against_the_pf_of_the_port_s_vf(fleet: Api) -> None:
     refused_port(fleet, "link_state", propagate_uplink_status=True)
-    refused_port(fleet, "mirror", vlan=101)
+    # Not one needing link_state: a scheduler honouring the refusal places it on PF0 too.
+    refused_port(fleet, "mirror", vlan=101, propagate_uplink_status=False)
     assert refused_of(fleet) == {PF0: ["link_state", "mirror"]}
 
 
