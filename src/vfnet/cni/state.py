@@ -113,7 +113,7 @@ class StateDir:
 
 def _file_name(port_id: str) -> str:
     if not _SAFE_NAME.fullmatch(port_id):
-        raise CniError(Code.DECODING_FAILURE, f"port: the server named it {port_id!r}")
+        raise CniError(Code.DECODING_FAILURE, f"port: id {port_id!r} cannot name a state file")
     return port_id
 
 
