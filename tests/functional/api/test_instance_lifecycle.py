@@ -13,20 +13,25 @@ from tests.functional.api.test_instances import create, direct_ports, fleet, fre
 __all__ = ["fleet"]  # the fixture, shared with the instance tests
 
 
+def call(api: Api, method: str, path: str, caller: str | None, **kwargs: Any) -> Any:
+    """The test client's response (typed loosely: only what the tests read)."""
+    return api.call(method, path, caller, **kwargs)
+
+
 def attach(api: Api, instance_id: str, status: int = 200, **body: Any) -> dict[str, Any]:
-    response = api.call("POST", f"/v1/instances/{instance_id}/ports", "member", json=body)
+    response = call(api, "POST", f"/v1/instances/{instance_id}/ports", "member", json=body)
     assert response.status_code == status, response.text
     return dict(response.json())
 
 
 def detach(api: Api, instance_id: str, port_id: str, status: int = 204) -> Any:
-    response = api.call("DELETE", f"/v1/instances/{instance_id}/ports/{port_id}", "member")
+    response = call(api, "DELETE", f"/v1/instances/{instance_id}/ports/{port_id}", "member")
     assert response.status_code == status, response.text
     return response
 
 
 def act(api: Api, instance_id: str, verb: str, status: int = 200) -> dict[str, Any]:
-    response = api.call("POST", f"/v1/instances/{instance_id}/{verb}", "member")
+    response = call(api, "POST", f"/v1/instances/{instance_id}/{verb}", "member")
     assert response.status_code == status, response.text
     return dict(response.json())
 
@@ -62,7 +67,7 @@ def test_attaching_a_network_makes_a_normal_port_that_detaching_deletes(fleet: A
     normal = after["ports"][1]
     assert (normal["vnic_type"], normal["network_id"], normal["ifname"]) == ("normal", net, "eth1")
     detach(fleet, made["id"], normal["id"])
-    assert fleet.call("GET", f"/v1/ports/{normal['id']}", "admin").status_code == 404
+    assert call(fleet, "GET", f"/v1/ports/{normal['id']}", "admin").status_code == 404
     assert [p["id"] for p in shown(fleet, f"/v1/instances/{made['id']}")["ports"]] == [
         made["ports"][0]["id"]
     ]
@@ -72,7 +77,7 @@ def test_a_normal_port_on_a_host_without_its_bridge_is_refused_and_not_kept(flee
     made = create(fleet, kind="container", ports=direct_ports(fleet, 1))
     net = network(fleet, "lan", vlan=300)
     subnet(fleet, net, cidr="198.51.100.0/24")
-    response = fleet.call("POST", f"/v1/instances/{made['id']}/ports", "member",
+    response = call(fleet, "POST", f"/v1/instances/{made['id']}/ports", "member",
                           json={"network_id": net})  # fmt: skip
     error = error_of(response, 409)
     assert (
@@ -89,7 +94,7 @@ def test_a_port_attached_when_the_host_has_no_free_vf_is_refused_holding_nothing
     ports = direct_ports(fleet, 5)
     made = create(fleet, kind="container", ports=ports[:4])
     error = error_of(
-        fleet.call("POST", f"/v1/instances/{made['id']}/ports", "member",
+        call(fleet, "POST", f"/v1/instances/{made['id']}/ports", "member",
                    json={"port_id": ports[4]}), 409)  # fmt: skip
     assert error["code"] == "no_valid_host"
     assert "compute-1" in error["message"] and ports[4] in error["message"]
@@ -104,7 +109,7 @@ def test_a_port_of_another_instance_cannot_be_attached_and_is_named(fleet: Api) 
     web = create(fleet, kind="container", ports=[first])
     db = create(fleet, kind="container", ports=[second])
     error = error_of(
-        fleet.call("POST", f"/v1/instances/{db['id']}/ports", "member",
+        call(fleet, "POST", f"/v1/instances/{db['id']}/ports", "member",
                    json={"port_id": first}), 409)  # fmt: skip
     assert first in error["message"] and web["id"] in error["message"]
     assert claimed_for(fleet, db["id"]) == [second]
@@ -114,7 +119,7 @@ def test_a_port_of_another_instance_cannot_be_attached_and_is_named(fleet: Api) 
 def test_an_attach_body_needs_exactly_one_of_port_and_network(fleet: Api) -> None:
     made = create(fleet, kind="container", ports=direct_ports(fleet, 1))
     for body in ({}, {"port_id": "a", "network_id": "b"}, {"port": "a"}):
-        response = fleet.call("POST", f"/v1/instances/{made['id']}/ports", "member", json=body)
+        response = call(fleet, "POST", f"/v1/instances/{made['id']}/ports", "member", json=body)
         assert response.status_code == 400, body
 
 
@@ -167,18 +172,18 @@ def test_suspend_and_resume_keep_the_devices_and_refuse_the_wrong_state_by_name(
 ) -> None:
     ports = direct_ports(fleet, 1)
     made = create(fleet, kind="container", ports=ports)
-    error = error_of(fleet.call("POST", f"/v1/instances/{made['id']}/suspend", "member"), 409)
+    error = error_of(call(fleet, "POST", f"/v1/instances/{made['id']}/suspend", "member"), 409)
     assert "BUILD" in error["message"] and "suspend" in error["message"]
     with StandInAgent(fleet, "compute-1", "agent") as agent:
         agent.until(lambda: shown(fleet, f"/v1/instances/{made['id']}")["state"] == "ACTIVE")
     before = shown(fleet, "/v1/hosts/compute-1")["desired_generation"]
     assert act(fleet, made["id"], "suspend")["state"] == "SUSPENDED"
     assert shown(fleet, "/v1/hosts/compute-1")["desired_generation"] > before
-    twice = error_of(fleet.call("POST", f"/v1/instances/{made['id']}/suspend", "member"), 409)
+    twice = error_of(call(fleet, "POST", f"/v1/instances/{made['id']}/suspend", "member"), 409)
     assert "SUSPENDED" in twice["message"]
     assert claimed_for(fleet, made["id"]) == ports and free_vfs(fleet) == 3
     assert act(fleet, made["id"], "resume")["state"] == "ACTIVE"
-    active = error_of(fleet.call("POST", f"/v1/instances/{made['id']}/resume", "member"), 409)
+    active = error_of(call(fleet, "POST", f"/v1/instances/{made['id']}/resume", "member"), 409)
     assert "ACTIVE" in active["message"] and "resume" in active["message"]
     assert claimed_for(fleet, made["id"]) == ports and free_vfs(fleet) == 3
 
@@ -190,8 +195,8 @@ def test_another_project_s_instance_cannot_be_changed(fleet: Api) -> None:
         ("POST", f"/v1/instances/{made['id']}/resume"),
         ("DELETE", f"/v1/instances/{made['id']}/ports/{made['ports'][0]['id']}"),
     ):
-        assert fleet.call(method, path, "other-member").status_code == 404
+        assert call(fleet, method, path, "other-member").status_code == 404
     assert (
-        fleet.call("POST", f"/v1/instances/{made['id']}/migrate", "member", json={}).status_code
+        call(fleet, "POST", f"/v1/instances/{made['id']}/migrate", "member", json={}).status_code
         == 403
     )
