@@ -1,4 +1,11 @@
-"""``vfnet-agent``: one per host; discovers, creates VFs, reports, and reconciles VF settings."""
+"""``vfnet-agent``: one per host; discovers, creates VFs, reports, reconciles VF settings and
+brings VF netdevs into containers' namespaces and home again.
+
+Where VF netdevs live per driver: netlink, a NIC's VFs in the init namespace under the
+names discovery reads; eswitch, the emulated host's switch namespace ``vfnet-<host>``
+under the names its switch gave them (discovery's, as :func:`host_switch` lays out);
+memory, namespaces kept in memory, seeded with the VFs discovery finds.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +14,29 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from vfnet.agent.attach.containers import Home, Outcome, remove_namespace
+from vfnet.agent.attach.memory_netns import MemoryNamespaces
+from vfnet.agent.attach.netns import NamespaceOps
+from vfnet.agent.attach.own import container_netns
+from vfnet.agent.attachments import Attachments, InstancePlugger, discovered_names
 from vfnet.agent.drivers.base import VfDriver
 from vfnet.agent.drivers.memory import MemoryDriver
 from vfnet.agent.loop import Agent, Discovery
 from vfnet.agent.numvfs import find_pf
+from vfnet.agent.plan import VfLocation
 from vfnet.agent.serve import DriverKeeper, Reconciler, serve
 from vfnet.agent.settings import DRIVERS, AgentSettings, agent_settings
 from vfnet.client import Client
 from vfnet.config import load_host_config
 from vfnet.errors import ConfigError, DriverError, ValidationError
+from vfnet.pci.address import PciAddress
 
 if TYPE_CHECKING:
     from vfnet.agent.drivers.eswitch import EswitchDriver
@@ -31,6 +46,7 @@ log = logging.getLogger("vfnet.agent")
 
 CONFIG_ERROR = 2
 NEEDS_ROOT = "needs root to build the host's switch (network namespaces); use --driver memory"
+NEEDS_CAPS = "moving VF netdevs between namespaces needs CAP_NET_ADMIN and CAP_SYS_ADMIN"
 # CAP_NET_ADMIN (links, tc, nftables) and CAP_SYS_ADMIN (network namespaces).
 _SWITCH_CAPS = (1 << 12) | (1 << 21)
 
@@ -60,18 +76,48 @@ class KeptDriver:
         return self.driver
 
 
+# The instance pluggers (VMs in libvirt, normal ports on bridges) over the agent's
+# namespace ops (None where it has none): how whoever starts the agent wires them.
+PluggerFactory = Callable[[NamespaceOps | None], Sequence[InstancePlugger]]
+
+
+def no_pluggers(ops: NamespaceOps | None) -> Sequence[InstancePlugger]:
+    return ()
+
+
 class MemoryKeeper:
-    """A memory driver whose tables follow the VFs discovery finds, as a NIC's would."""
+    """A memory driver whose tables follow the VFs discovery finds, as a NIC's would, and
+    namespaces in memory whose host one holds each VF's netdev, as a NIC's VFs appear."""
 
     def __init__(self) -> None:
         self.driver = MemoryDriver()
+        self.namespaces = MemoryNamespaces()
         self._seen = 0
 
     def driver_for(self, discovery: Discovery) -> VfDriver:
         if discovery.number != self._seen:
             self.driver.add_vfs(discovery.managed().values())
+            self._add_netdevs(discovery)
             self._seen = discovery.number
         return self.driver
+
+    def _add_netdevs(self, discovery: Discovery) -> None:
+        """The VF netdevs discovery names, born at home unless somewhere already."""
+        spaces = self.namespaces.spaces
+        there = {name for name in spaces[None]}
+        for ns in spaces:
+            for link in self.namespaces.links(ns):
+                home = Home.of(link.alias)
+                if home is not None and home.ns is None:
+                    there.add(home.name)
+        for address, name in discovered_names(discovery, discovery.managed()).items():
+            if name not in there:
+                device = discovery.host.get(address)
+                mac = device.netdevs[0].mac if device is not None and device.netdevs else None
+                self.namespaces.add_link(None, name, mac or "00:00:00:00:00:00")
+
+    def namespace_names(self) -> list[str]:
+        return [ns for ns in self.namespaces.spaces if ns is not None]
 
 
 class EswitchKeeper:
@@ -82,6 +128,23 @@ class EswitchKeeper:
         self.host = host
         self._switch: HostSwitch | None = None
         self._driver: EswitchDriver | None = None
+
+    def remake(self) -> None:
+        """Ensure the switch at the next turn: a VF's veth died with a container's
+        namespace, and its representor with it."""
+        self._switch = None
+
+    def vf_names(
+        self, discovery: Discovery, devices: Mapping[PciAddress, VfLocation]
+    ) -> dict[PciAddress, str]:
+        """The VF netdevs in the switch's namespace, as :func:`host_switch` names them."""
+        switch = host_switch(self.host, discovery)
+        found = {}
+        for address, (pf, vf) in devices.items():
+            ports = switch.port(pf)
+            if ports is not None and vf < len(ports.vfs):
+                found[address] = ports.vfs[vf]
+        return found
 
     def driver_for(self, discovery: Discovery) -> VfDriver:
         from vfnet.agent.drivers.eswitch import EswitchDriver
@@ -121,6 +184,47 @@ def host_switch(host: str, discovery: Discovery) -> HostSwitch:
         names = tuple(vfs.get(n) or f"{pf.ifname}v{n}" for n in range(count))
         ports.append(PfPorts(pf.ifname, physnets[pf.ifname], names))
     return HostSwitch(host, tuple(ports))
+
+
+def run_namespaces() -> list[str]:
+    """The named network namespaces (``ip netns list``)."""
+    from vfnet.agent.drivers.netlink_socket import NETNS_RUN_DIR
+
+    try:
+        return os.listdir(NETNS_RUN_DIR)
+    except FileNotFoundError:
+        return []
+
+
+def _forget_container(ops: NamespaceOps, instance_id: str) -> Mapping[str, Outcome]:
+    """A container of the memory driver: no processes, only its namespace."""
+    return remove_namespace(ops, container_netns(instance_id))
+
+
+def attachments_for(
+    keeper: DriverKeeper, host: str
+) -> tuple[Attachments | None, NamespaceOps | None]:
+    """How the driver's VF netdevs go into namespaces, and the namespace ops used: in
+    memory for the memory driver, rtnetlink for the others (with the capabilities)."""
+    if isinstance(keeper, MemoryKeeper):
+        ops: NamespaceOps = keeper.namespaces
+        return Attachments(
+            ops, home_ns=None, names=discovered_names, namespaces=keeper.namespace_names,
+            delete=_forget_container,
+        ), ops  # fmt: skip
+    if not can_build_switches():
+        log.warning("attachments: %s; VF netdevs stay where they are", NEEDS_CAPS)
+        return None, None
+    from vfnet.agent.drivers.eswitch_names import host_netns
+    from vfnet.agent.drivers.netns_ops import PyrouteNamespaces
+
+    ops = PyrouteNamespaces()
+    if isinstance(keeper, EswitchKeeper):
+        return Attachments(
+            ops, home_ns=host_netns(host), names=keeper.vf_names, namespaces=run_namespaces,
+            remake=keeper.remake, owner_mark=host,  # emulated hosts share the kernel
+        ), ops  # fmt: skip
+    return Attachments(ops, home_ns=None, names=discovered_names, namespaces=run_namespaces), ops
 
 
 def driver_keeper(name: str, host: str) -> DriverKeeper | None:
@@ -206,7 +310,9 @@ def main(
     sys.exit(run(settings))
 
 
-def run(settings: AgentSettings) -> int:
+def run(settings: AgentSettings, *, instance_pluggers: PluggerFactory = no_pluggers) -> int:
+    """The agent until a signal stops it; ``instance_pluggers`` builds what instances need
+    besides their VFs' netdevs (VMs, normal ports), given the agent's namespace ops."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -223,7 +329,12 @@ def run(settings: AgentSettings) -> int:
             _fail(str(error))
         keeper = driver_keeper(settings.driver, agent.host)
         agent.manages_vfs = keeper is not None
-        reconciler = None if keeper is None else Reconciler(client, keeper)
+        reconciler = None
+        if keeper is not None:
+            attachments, ops = attachments_for(keeper, agent.host)
+            reconciler = Reconciler(
+                client, keeper, attachments=attachments, pluggers=instance_pluggers(ops)
+            )
         return serve(
             agent, reconciler, interval=settings.interval, once=settings.once, stop=stop.wait
         )

@@ -42,11 +42,20 @@ from vfnet.errors import DriverError
 from vfnet.network.vf_settings import VfAttr, VfSettings
 from vfnet.pci.address import PciAddress
 
-__all__ = ["Mirroring", "PassResult", "reconcile"]
+__all__ = ["Mirroring", "PassResult", "PlugReport", "reconcile"]
 
 MIRROR = "mirror"  # what ``PortReport.refused`` names when a mirror cannot be set
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlugReport:
+    """A port with no VF of its own (a normal port on a bridge): plugged, or why not."""
+
+    port_id: str
+    state: PortState
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,7 @@ class PassResult:
     unreadable: Mapping[str, str] = field(default_factory=dict)  # PF -> driver's reason
     # VF -> the VF it is mirrored to (None: not mirrored), as this pass left them.
     mirrored: Mapping[PciAddress, PciAddress | None] = field(default_factory=dict)
+    plugged: tuple[PlugReport, ...] = ()  # the instances' normal ports
 
 
 @runtime_checkable

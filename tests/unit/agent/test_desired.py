@@ -39,11 +39,13 @@ DOCUMENT = {
             "max_tx_rate": 10,
             "link_state": "auto",
             "mtu": 9000,
-            "attach": {"kind": "netns", "name": "cni-5d2a", "ifname": "net1"},
+            "attach": {"kind": "netns", "name": "cni-5d2a", "ifname": "net1", "addresses": [],
+                       "routes": [], "instance": None},
         }
     },
     "released": {"0000:3b:02.2": 6},
-}
+    "instances": {},
+}  # fmt: skip
 
 
 def _with(change) -> dict:
