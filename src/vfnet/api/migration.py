@@ -113,6 +113,7 @@ def migrate(
         raise ValidationError("host", f"{target} is the instance's own host; name another one")
     owner = str(uuid.uuid4())
     wanted = wanted_of(store, instance, aliases)
+    held = _by_port(store, source_owner, instance.port_ids)
     claim = claim_target(
         store, chooser, wanted, source=source, target=target, owner=owner, attempts=attempts
     )
@@ -124,7 +125,7 @@ def migrate(
         target_owner=owner,
         live=live,
         port_ids=instance.port_ids,
-        source_devices=_by_port(store, source_owner, instance.port_ids),
+        source_devices=held,
         target_devices={d.request_id: d.address for d in claim.devices},
         deadline=settings.clock() + settings.timeout,
     )
