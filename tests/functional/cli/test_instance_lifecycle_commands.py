@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from tests.functional.cli.test_instance_commands import DEVICES, seeded
+from tests.functional.cli.test_instance_commands import DEVICES, TAGS, seeded
 from tests.functional.cli.test_network_commands import Vfnet, fields, vfnet
 from vfnet.api.app import create_app
 from vfnet.api.handlers.instances import migration_settings
@@ -70,6 +70,20 @@ def test_migrate_moves_the_instance_and_says_where_from(seeded: Vfnet, store: St
     assert result.stdout.splitlines()[0] == "migrating web from compute-1 (live)"
     moved = fields(seeded.ok("instance", "show", "web"))
     assert (moved["host"], moved["state"], moved["migration"]) == ("compute-2", "ACTIVE", "-")
+
+
+def test_an_ha_group_puts_its_two_ports_on_vfs_of_two_pfs(seeded: Vfnet) -> None:
+    second_pf = {**DEVICES[0], "address": "0000:3b:00.1", "ifname": "ens1f1",
+                 "mac": "3c:fd:fe:a0:00:01"}  # fmt: skip
+    its_vf = {**DEVICES[1], "address": "0000:3b:0a.0", "parent_addr": "0000:3b:00.1",
+              "vf_index": 0, "tags": TAGS}  # fmt: skip
+    with seeded.connector.open("http://testserver", seeded.tokens["admin"]) as client:
+        client.report_inventory("compute-1", 2, [*DEVICES, second_pf, its_vf])
+    made = seeded.json("instance", "create", "--kind", "container", "--port", "port1",
+                       "--port", "port2", "--ha-group", "bond0=port1,port2", "web")  # fmt: skip
+    assert isinstance(made, dict)
+    parents = {p["pci_slot"].rsplit(":", 1)[1].split(".")[0] for p in made["ports"]}
+    assert parents == {"02", "0a"}
 
 
 @pytest.fixture
