@@ -157,3 +157,19 @@ def test_an_instance_leaving_its_host_is_migrating_there_only_while_unplugging(
     assert desired(fleet)["instances"][made["id"]]["state"] == "migrating"
     fleet.store.update_instance(made["id"], migration={**moving, "phase": "moving"})
     assert desired(fleet)["instances"][made["id"]]["state"] == "running"
+
+
+def test_an_agent_s_report_on_a_normal_port_makes_it_active(fleet: Api) -> None:
+    net = jumbo_network(fleet)
+    made = create(fleet, kind="container", networks=[net])
+    [normal] = made["ports"]
+    document = desired(fleet)
+    [bridged] = document["instances"][made["id"]]["bridge_ports"]
+    assert bridged["port_id"] == normal["id"]
+    report = {"port_id": normal["id"], "status": "ACTIVE", "reason": "", "refused": []}
+    body = {"generation": document["generation"], "ports": [report]}
+    response = fleet.call("POST", "/v1/hosts/compute-1/status", "agent", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["ports"] == {normal["id"]: "ACTIVE"}
+    shown = fleet.call("GET", f"/v1/ports/{normal['id']}", "admin").json()
+    assert shown["status"] == "ACTIVE"
