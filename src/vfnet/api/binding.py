@@ -24,9 +24,11 @@ from vfnet.network.binding import (
 )
 from vfnet.network.networks import Network
 from vfnet.network.ports import Port, PortStatus
+from vfnet.network.qos import QosPolicy
 from vfnet.network.vnic_types import SRIOV_KINDS, VnicType
 from vfnet.pci.address import PciAddress
 from vfnet.pci.devices import DeviceType
+from vfnet.scheduler.refusals import vf_needs
 from vfnet.scheduler.requests import request_for_port
 from vfnet.store import Store
 from vfnet.store.records import PortRecord
@@ -149,6 +151,11 @@ def _claim(store: Store, port: Port, network: Network, host: str, owner: str) ->
         port.vnic_type.value,
         network.segment.physical_network,
         trusted=trusted if isinstance(trusted, bool) else None,
+        vf_needs=vf_needs(
+            _policy(store, port, network),
+            propagate_uplink_status=port.propagate_uplink_status,
+            mirror_to=port.mirror_to,
+        ),
     )
     assert request is not None  # SR-IOV kinds always ask for a device
     claim = store.claim_with_retry(host, owner, [request])
@@ -158,6 +165,11 @@ def _claim(store: Store, port: Port, network: Network, host: str, owner: str) ->
     except Exception:
         store.release(owner)
         raise
+
+
+def _policy(store: Store, port: Port, network: Network) -> QosPolicy | None:
+    policy_id = port.qos_policy_id or network.qos_policy_id
+    return store.get_qos_policy(policy_id).to_policy() if policy_id else None
 
 
 def claimed_device(store: Store, host: str, address: PciAddress) -> ClaimedDevice:

@@ -18,6 +18,7 @@ from vfnet.inventory.requests import NumaPolicy, PciRequest
 from vfnet.network.binding import BINDING_FAILED
 from vfnet.network.vnic_types import SRIOV_KINDS, VnicType
 from vfnet.pci.alias import Alias
+from vfnet.scheduler.refusals import vf_needs
 from vfnet.scheduler.requests import instance_numa_policy, request_for_port, requests_for_flavor
 from vfnet.store import Store
 from vfnet.store.instances import ACTIVE, BUILD, ERROR, InstanceRecord
@@ -44,9 +45,11 @@ def port_requests(
     networks: Mapping[str, NetworkRecord],
     groups: Mapping[str, str],
     default_policy: NumaPolicy | None,
+    needs: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[list[PciRequest], frozenset[str]]:
-    """One request per SR-IOV port (``groups``: port id -> HA group), and the physnets
-    of the normal ports, which need a bridge on the host."""
+    """One request per SR-IOV port (``groups``: port id -> HA group; ``needs``: port id ->
+    the VF attributes it needs, see ``port_needs``), and the physnets of the normal
+    ports, which need a bridge on the host."""
     requests, normal = [], set()
     for port in ports:
         physnet = networks[port.network_id].physical_network
@@ -58,12 +61,27 @@ def port_requests(
             trusted=trusted if isinstance(trusted, bool | str) else None,
             pf_group=groups.get(port.id),
             default_numa_policy=default_policy,
+            vf_needs=(needs or {}).get(port.id, frozenset()),
         )
         if made is not None:
             requests.append(made)
         elif physnet is not None:
             normal.add(physnet)
     return requests, frozenset(normal)
+
+
+def port_needs(
+    store: Store, ports: Sequence[PortRecord], networks: Mapping[str, NetworkRecord]
+) -> dict[str, frozenset[str]]:
+    """Per port, the VF attributes it needs a NIC to set: PFs that refused one are skipped."""
+    found = {}
+    for port in ports:
+        policy_id = port.qos_policy_id or networks[port.network_id].qos_policy_id
+        policy = store.get_qos_policy(policy_id).to_policy() if policy_id else None
+        found[port.id] = vf_needs(
+            policy, propagate_uplink_status=port.propagate_uplink_status, mirror_to=port.mirror_to
+        )
+    return found
 
 
 def boot(

@@ -104,5 +104,6 @@ class FleetCache:
             numa_sockets=facts.numa_sockets,
             has_pci=facts.has_pci,
             normal_physnets=facts.normal_physnets,
+            refused=facts.refused,
         )
         self._generations[facts.name] = facts.generation

@@ -50,7 +50,9 @@ def _plug(store: Store, host: str, owner: str, port: PortRecord) -> None:
     if port.bound:  # bound on its own before: that binding and its device go first
         binding.unbind(store, port.id)
     network = store.get_network(port.network_id)
-    requests, normal = booting.port_requests([port], {network.id: network}, {}, None)
+    networks = {network.id: network}
+    needs = booting.port_needs(store, [port], networks)
+    requests, normal = booting.port_requests([port], networks, {}, None, needs)
     if requests:
         try:
             claim = store.claim_with_retry(host, owner, requests)

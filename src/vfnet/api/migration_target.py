@@ -27,7 +27,8 @@ def wanted_of(store: Store, instance: InstanceRecord, aliases: Mapping[str, Alia
     ports = [store.get_port(port_id) for port_id in instance.port_ids]
     networks = {nid: store.get_network(nid) for nid in sorted({p.network_id for p in ports})}
     alias_requests, default = booting.flavor_requests(store, instance.flavor, aliases, None)
-    requests, normal = booting.port_requests(ports, networks, {}, default)
+    needs = booting.port_needs(store, ports, networks)
+    requests, normal = booting.port_requests(ports, networks, {}, default, needs)
     return Wanted(tuple(alias_requests + requests), None, "pack", normal)
 
 

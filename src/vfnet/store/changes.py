@@ -9,7 +9,7 @@ also sees every stamp below it: "hosts stamped after ``since``" never skips one.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +39,7 @@ class HostFacts:
     numa_sockets: Mapping[int, int | None]
     normal_physnets: frozenset[str]
     has_pci: bool
+    refused: Mapping[str, frozenset[str]] = field(default_factory=dict)  # PF -> attributes
 
 
 def next_seq(conn: sa.Connection) -> int:
@@ -80,7 +81,9 @@ def facts(conn: sa.Connection, names: Collection[str] | None = None) -> list[Hos
 
 
 def _facts(conn: sa.Connection, names: list[str] | None) -> list[HostFacts]:
-    host_query = sa.select(hosts.c.name, hosts.c.generation, hosts.c.numa_sockets, hosts.c.bridges)
+    host_query = sa.select(
+        hosts.c.name, hosts.c.generation, hosts.c.numa_sockets, hosts.c.bridges, hosts.c.refused
+    )
     device_query = sa.select(*_POOL_COLUMNS, devices.c.host, devices.c.healthy, devices.c.state)
     device_query = device_query.where(devices.c.vanished == sa.false())
     if names is not None:
@@ -101,6 +104,7 @@ def _facts(conn: sa.Connection, names: list[str] | None) -> list[HostFacts]:
             numa_sockets={int(cell): int(socket) for cell, socket in row.numa_sockets.items()},
             normal_physnets=frozenset(row.bridges),
             has_pci=row.name in pools,
+            refused={pf: frozenset(attrs) for pf, attrs in (row.refused or {}).items()},
         )
         for row in host_rows
     ]

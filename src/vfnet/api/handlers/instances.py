@@ -160,7 +160,8 @@ def create_instance(body: InstanceIn, ctx: Ctx) -> InstanceOut:
     )
     made = _made_ports(ctx, body.networks, project)
     ports += made
-    requests, normal = booting.port_requests(ports, networks, groups, default)
+    needs = booting.port_needs(ctx.store, ports, networks)
+    requests, normal = booting.port_requests(ports, networks, groups, default, needs)
     try:
         instance = ctx.store.create_instance(
             name=body.name,
