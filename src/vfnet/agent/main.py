@@ -276,6 +276,18 @@ def driver_keeper(name: str, host: str) -> DriverKeeper | None:
     is_flag=True,
     help="Remove this emulated host's switch (--driver eswitch), then exit.",
 )
+@click.option(
+    "--show-vfs",
+    is_flag=True,
+    help="Print the host's VF tables as the driver reads them (as ip -d link show does), "
+    "then exit; the memory driver shows the server's desired state.",
+)
+@click.option(
+    "--pf",
+    "pfs",
+    multiple=True,
+    help="With --show-vfs: only this PF (netdev or PCI address); repeatable.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log idle passes too.")
 def main(
     config_path: Path,
@@ -287,6 +299,8 @@ def main(
     interval: float,
     once: bool,
     teardown: bool,
+    show_vfs: bool,
+    pfs: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Discover this host's SR-IOV devices, create VFs and report them to the vfnet server."""
@@ -300,6 +314,14 @@ def main(
         _fail(f"{'--teardown' if teardown else '--driver eswitch'}: {NEEDS_ROOT}")
     if teardown:
         sys.exit(remove_switch(config_path, host))
+    if show_vfs:
+        from vfnet.agent.show import vf_tables
+
+        try:
+            click.echo(vf_tables(config_path, host, driver, pfs, server, token, token_file))
+        except (ValidationError, ConfigError, DriverError) as error:
+            _fail(str(error))
+        sys.exit(0)
     try:
         settings = agent_settings(
             config_path=config_path, server_url=server, token=token, token_file=token_file,
