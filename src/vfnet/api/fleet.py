@@ -22,6 +22,8 @@ from vfnet.store.changes import HostFacts
 
 log = logging.getLogger(__name__)
 
+ALL_HOSTS = 1_000_000  # as many candidates and alternates as there are hosts
+
 # The high-water mark before the first look: every host is stamped after it.
 NEVER_SYNCED = -1
 
@@ -56,6 +58,8 @@ class FleetCache:
 
     def candidates(self, wanted: Wanted) -> list[Candidate]:
         """The scheduler's choice over the synced view: best host first, then alternates."""
+        # A host chosen by an admin must be weighed even when it is not among the best.
+        every = {"candidates": ALL_HOSTS, "alternates": ALL_HOSTS} if wanted.host else {}
         with self._lock:
             self._sync()
             chosen = select_host(
@@ -64,6 +68,7 @@ class FleetCache:
                 wanted.numa_cells,
                 policy=wanted.policy,
                 normal_physnets=wanted.normal_physnets,
+                **every,
             )
         return [
             Candidate(placement.host, placement.consumption())

@@ -35,6 +35,8 @@ class Wanted:
     policy: str
     #: Physnets of the instance's normal ports: only hosts with a bridge for each fit.
     normal_physnets: frozenset[str] = frozenset()
+    #: The one host to place on (an admin's choice); None: the scheduler's.
+    host: str | None = None
 
     def cells(self) -> list[int] | None:
         return None if self.numa_cells is None else sorted(self.numa_cells)
@@ -98,7 +100,15 @@ def place(store: Store, chooser: Chooser, wanted: Wanted, attempts: int) -> Clai
         NoValidHost: no host fits, or every candidate tried lost its race.
     """
     owner = str(uuid.uuid4())
-    candidates = list(chooser.candidates(wanted))[:attempts]
+    candidates = list(chooser.candidates(wanted))
+    if wanted.host is not None:
+        fitting = ", ".join(sorted(c.host for c in candidates))
+        candidates = [c for c in candidates if c.host == wanted.host]
+        if not candidates:
+            raise NoValidHost(
+                f"host {wanted.host} cannot take the instance (hosts that can: {fitting})"
+            )
+    candidates = candidates[:attempts]
     for candidate in candidates:
         try:
             claim = store.claim(candidate.host, owner, wanted.requests, numa_cells=wanted.cells())

@@ -239,3 +239,36 @@ def test_a_member_sees_only_its_own_project_s_instances(fleet: Api) -> None:
     assert fleet.call("GET", "/v1/instances", "other-member").json()["instances"] == []
     assert fleet.call("DELETE", f"/v1/instances/{made['id']}", "other-member").status_code == 404
     assert [i["id"] for i in shown(fleet, "/v1/instances", "member")["instances"]] == [made["id"]]
+
+
+@pytest.fixture
+def two_hosts(fleet: Api) -> Api:
+    """compute-1 as in ``fleet``, and compute-2 with the same devices."""
+    devices = [pf(p) for p in PFS] + [vf(p, i) for p in PFS for i in range(2)]
+    body = {"report_generation": 1, "devices": devices}
+    response = fleet.call("PUT", "/v1/hosts/compute-2/inventory", "admin", json=body)
+    assert response.status_code == 200, response.text
+    return fleet
+
+
+@pytest.mark.parametrize("host", ["compute-1", "compute-2"])
+def test_an_admin_places_an_instance_on_the_host_it_names(two_hosts: Api, host: str) -> None:
+    made = create(two_hosts, caller="admin", kind="container", ports=direct_ports(two_hosts, 1),
+                  host=host)  # fmt: skip
+    assert (made["state"], made["host"]) == ("BUILD", host)
+
+
+def test_a_member_may_not_choose_the_host(two_hosts: Api) -> None:
+    refused = create(two_hosts, 403, kind="container", ports=direct_ports(two_hosts, 1),
+                     host="compute-2")  # fmt: skip
+    assert "only admins choose an instance's host" in str(refused)
+
+
+def test_a_named_host_that_cannot_take_the_instance_leaves_it_in_error_saying_so(
+    two_hosts: Api,
+) -> None:
+    ports = direct_ports(two_hosts, 1, physnet="physnet1")
+    made = create(two_hosts, caller="admin", kind="container", ports=ports, host="compute-9")
+    assert made["state"] == "ERROR"
+    assert "host compute-9 cannot take the instance" in made["reason"]
+    assert "compute-1, compute-2" in made["reason"]

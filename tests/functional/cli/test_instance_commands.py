@@ -86,3 +86,13 @@ def test_an_ha_group_that_is_not_group_equals_ports_is_refused(seeded: Vfnet) ->
                     "--ha-group", "bond0", "web")  # fmt: skip
     assert result.exit_code == 2
     assert "GROUP=PORT,PORT" in result.output
+
+
+def test_instance_create_on_a_named_host_lands_there_or_says_why_not(seeded: Vfnet) -> None:
+    pinned = seeded.json("instance", "create", "--kind", "container", "--port", "port1",
+                         "--host", "compute-1", "pinned")  # fmt: skip
+    assert isinstance(pinned, dict) and (pinned["state"], pinned["host"]) == ("BUILD", "compute-1")
+    elsewhere = seeded.json("instance", "create", "--kind", "container", "--port", "port2",
+                            "--host", "compute-9", "elsewhere")  # fmt: skip
+    assert isinstance(elsewhere, dict) and elsewhere["state"] == "ERROR"
+    assert "host compute-9 cannot take the instance" in elsewhere["reason"]

@@ -149,8 +149,11 @@ def create_instance(body: InstanceIn, ctx: Ctx) -> InstanceOut:
         NotFound: a port, network or flavor is missing or not the caller's (404).
         ValidationError: an unknown flavor alias, a bad HA group (400).
         Conflict: a port is already bound to another instance (409).
+        Forbidden: a member chose the host (403).
     """
     project = _project_of(ctx, body.project_id)
+    if body.host is not None and not ctx.principal.is_admin:
+        raise Forbidden("only admins choose an instance's host")
     ports = _ports_of(ctx, body.ports)
     groups = _ha_groups(body)
     networks = _networks(ctx, ports, body.networks)
@@ -176,7 +179,7 @@ def create_instance(body: InstanceIn, ctx: Ctx) -> InstanceOut:
             ctx.store.delete_port(port.id)
         raise
     cells = None if body.numa_cells is None else frozenset(body.numa_cells)
-    wanted = Wanted(tuple(alias_requests + requests), cells, body.policy, normal)
+    wanted = Wanted(tuple(alias_requests + requests), cells, body.policy, normal, body.host)
     attempts = ctx.settings.placement_attempts
     return render(ctx, booting.boot(ctx.store, ctx.chooser, instance, wanted, attempts))
 

@@ -32,6 +32,9 @@ class InstanceIn(RequestBody):
     ) = None
     numa_policy: Annotated[NumaPolicy, FromText] | None = None
     policy: Literal["pack", "spread"] = "pack"
+    #: Admins only: the host to place the instance on (Nova's ``--availability-zone
+    #: nova:HOST``); it must fit as any chosen host would.
+    host: Name | None = None
 
 
 class AttachPortIn(RequestBody):

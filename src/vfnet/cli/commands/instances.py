@@ -57,6 +57,7 @@ def instance() -> None:
         "vfnet instance create --kind container --port port1 --port port2 web",
         "vfnet instance create --kind vm --port port1 --network net2 --flavor gpu-small vm1",
         "vfnet instance create --kind container --port a --port b --ha-group bond0=a,b ha",
+        "vfnet instance create --kind container --port port1 --host compute-2 pinned",
     )
 )
 @click.argument("name")
@@ -69,6 +70,8 @@ def instance() -> None:
 @click.option("--flavor", metavar="FLAVOR", help="Flavor whose PCI aliases it also gets.")
 @click.option("--ha-group", "ha_groups", multiple=True, metavar="GROUP=PORT,PORT",
               help="Ports to get VFs of different PFs (an HA pair); repeatable.")  # fmt: skip
+@click.option("--host", metavar="HOST",
+              help="Admins: place it on this host (it must fit as any other would).")  # fmt: skip
 @json_option
 @api_command
 def create(
@@ -79,6 +82,7 @@ def create(
     networks: tuple[str, ...],
     flavor: str | None,
     ha_groups: tuple[str, ...],
+    host: str | None,
     as_json: bool,
 ) -> None:
     """Create an instance: schedule, claim and bind every port (ERROR shows why not)."""
@@ -93,6 +97,8 @@ def create(
         body["flavor"] = flavor
     if ha_groups:
         body["ha_groups"] = _groups(client, ha_groups, ids)
+    if host is not None:
+        body["host"] = host
     made = client.create_instance(body)
     echo_object(made if as_json else _readable(made), as_json)
 
