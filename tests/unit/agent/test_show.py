@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,11 +36,13 @@ BRD = "brd ff:ff:ff:ff:ff:ff"
          f"vf 0     link/ether {MAC} {BRD}, spoof checking off, link-state disable, trust on"),
     ],
 )  # fmt: skip
-def test_a_vf_line_shows_the_fields_iproute2_shows_in_its_order(settings, line):
+def test_a_vf_line_shows_the_fields_iproute2_shows_in_its_order(
+    settings: VfSettings, line: str
+) -> None:
     assert vf_line(0, settings) == line
 
 
-def _desired(host: str, claimed: dict[str, dict]) -> DesiredState:
+def _desired(host: str, claimed: dict[str, dict[str, Any]]) -> DesiredState:
     devices = {
         address: {
             "owner": "instance:c1", "claim_generation": 1, "port_id": "p1", "qos": 0,
@@ -52,7 +55,9 @@ def _desired(host: str, claimed: dict[str, dict]) -> DesiredState:
     return parse_desired({"host": host, "generation": 3, "devices": devices, "released": {}})
 
 
-def test_the_memory_driver_shows_what_the_desired_state_asks_and_the_rest_at_reset(tmp_path):
+def test_the_memory_driver_shows_what_the_desired_state_asks_and_the_rest_at_reset(
+    tmp_path: Path,
+) -> None:
     host = create_lab_hosts(tmp_path)[0]
     vf1 = "0000:3b:02.1"  # VF 1 of host-1's first PF
     doc = _desired("host-1", {vf1: {"mac": MAC, "vlan": 100, "max_tx_rate": 10}}).to_json()
@@ -67,7 +72,7 @@ def test_the_memory_driver_shows_what_the_desired_state_asks_and_the_rest_at_res
     assert len(lines) == 4 + 8  # the PF's 8 VFs, no other PF
 
 
-def test_without_a_pf_named_every_pf_with_managed_vfs_is_shown(tmp_path: Path):
+def test_without_a_pf_named_every_pf_with_managed_vfs_is_shown(tmp_path: Path) -> None:
     host = create_lab_hosts(tmp_path)[1]  # host-2: both PFs mapped to a physnet
     doc = _desired("host-2", {}).to_json()
     text = show_vfs(host.config_path, None, "memory", [], desired=lambda name: doc)
@@ -75,7 +80,7 @@ def test_without_a_pf_named_every_pf_with_managed_vfs_is_shown(tmp_path: Path):
     assert parents == ["0000:3b:00.0", "0000:3b:00.1"]
 
 
-def test_a_pf_not_on_the_host_is_refused_naming_the_option(tmp_path):
+def test_a_pf_not_on_the_host_is_refused_naming_the_option(tmp_path: Path) -> None:
     host = create_lab_hosts(tmp_path)[0]
     with pytest.raises(ValidationError) as refused:
         show_vfs(host.config_path, None, "memory", ["ens9"], desired=lambda name: {})
@@ -83,7 +88,7 @@ def test_a_pf_not_on_the_host_is_refused_naming_the_option(tmp_path):
     assert "'ens9'" in str(refused.value)
 
 
-def test_the_memory_driver_without_a_server_says_it_needs_one(tmp_path):
+def test_the_memory_driver_without_a_server_says_it_needs_one(tmp_path: Path) -> None:
     host = create_lab_hosts(tmp_path)[0]
     with pytest.raises(ValidationError) as refused:
         show_vfs(host.config_path, None, "memory", [])
