@@ -218,13 +218,14 @@ class Attachments:
         present = self._containers()
         wants = wanted(desired, devices, self._names)
         self.ours.update(_containers(desired, wants))
+        if self._clean and self._last == (desired.generation, present) and self._idle(wants):
+            return AttachResult()
+        self.ops.release()  # a namespace that went must not be kept alive by a handle of ours
         try:
-            if self._clean and self._last == (desired.generation, present) and self._idle(wants):
-                return AttachResult()
             turn = _Turn(self, wants, present)
             turn.run(desired)
         finally:
-            self.ops.release()  # a handle held in a container's namespace keeps it alive
+            self.ops.release()
         self._last = (desired.generation, self._containers())  # as this pass left them
         self._clean = not (turn.failed or turn.away or turn.hurry)
         return AttachResult(turn.failed, turn.away, turn.hurry)
@@ -234,10 +235,19 @@ class Attachments:
 
     def _idle(self, wants: Mapping[PciAddress, Want]) -> bool:
         """Whether every VF attached last pass is still as verified: one link dump per
-        namespace holding one, nothing else read."""
+        namespace holding one, nothing else read. The handles stay open for the next
+        idle pass when every such namespace is vfnet's own: one that goes changes the
+        namespaces listed, and the full pass that follows lets go of them first."""
         inside = [(a, w) for a, w in wants.items() if w.ns is not None]
         if any(self.placed.get(a) != w for a, w in inside):
             return False
+        try:
+            return self._verified(inside)
+        finally:
+            if not all(w.ns and w.ns.startswith(CONTAINER_PREFIX) for _, w in inside):
+                self.ops.release()  # a runtime's namespace: never kept alive by us
+
+    def _verified(self, inside: Sequence[tuple[PciAddress, Want]]) -> bool:
         dumps: dict[str, dict[str, Link]] = {}
         for address, want in inside:
             assert want.ns is not None
