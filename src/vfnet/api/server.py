@@ -26,7 +26,7 @@ DEFAULT_PORT = 8775
 WORKER_DATABASE_URL = "VFNET_SERVE_DATABASE_URL"
 WORKER_CONFIG = "VFNET_SERVE_CONFIG"
 _SECTIONS = {
-    "server": ("max_body_bytes", "placement_attempts"),
+    "server": ("max_body_bytes", "placement_attempts", "migration_timeout"),
     "pci": ("alias",),
     "network": ("base_mac",),
 }
@@ -60,6 +60,7 @@ def load_settings(path: Path | None) -> ApiSettings:
         max_body_bytes=_positive(server, "max_body_bytes", ONE_MIB, source),
         aliases=_aliases(data.get("pci", {}).get("alias", [])),
         placement_attempts=_positive(server, "placement_attempts", 3, source),
+        migration_timeout=_positive(server, "migration_timeout", 60, source),
         base_mac=_base_mac(data.get("network", {}).get("base_mac", DEFAULT_BASE_MAC), source),
     )
 

@@ -30,3 +30,6 @@ class ApiSettings:
     #: than the write. Wrong for a database across a socket, whose round trips would
     #: stall every other request of the process.
     inline_port_creation: bool = False
+    #: Seconds a migration waits for the agents of both hosts, in all, before it rolls
+    #: the instance back to its source.
+    migration_timeout: float = 60.0

@@ -70,9 +70,12 @@ def test_a_bad_settings_file_is_refused_naming_the_field(
 
 def test_a_settings_file_sets_the_body_limit(tmp_path: Path) -> None:
     path = tmp_path / "server.toml"
-    path.write_text("[server]\nmax_body_bytes = 2048\nplacement_attempts = 5\n")
+    path.write_text(
+        "[server]\nmax_body_bytes = 2048\nplacement_attempts = 5\nmigration_timeout = 90\n"
+    )
     settings = load_settings(path)
     assert (settings.max_body_bytes, settings.placement_attempts) == (2048, 5)
+    assert settings.migration_timeout == 90
 
 
 def test_a_settings_file_gives_the_server_its_aliases(tmp_path: Path) -> None:

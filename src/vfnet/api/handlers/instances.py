@@ -273,10 +273,10 @@ def resume_instance(instance_id: str, ctx: Ctx) -> InstanceOut:
     return render(ctx, lifecycle.resume(ctx.store, instance_id))
 
 
-def migration_settings() -> MigrationSettings:
-    """How long a migration waits for agents: the defaults, unless the app overrides
-    this dependency (``app.dependency_overrides``)."""
-    return MigrationSettings()
+def migration_settings(ctx: Ctx) -> MigrationSettings:
+    """How long a migration waits for agents: ``[server] migration_timeout`` (tests may
+    override this dependency with ``app.dependency_overrides``)."""
+    return MigrationSettings(timeout=ctx.settings.migration_timeout)
 
 
 def migrate_instance(
