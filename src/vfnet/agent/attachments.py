@@ -227,7 +227,7 @@ class Attachments:
         finally:
             self.ops.release()
         self._last = (desired.generation, self._containers())  # as this pass left them
-        self._clean = not (turn.failed or turn.away or turn.hurry)
+        self._clean = not (turn.failed or turn.away or turn.hurry or turn.unsettled)
         return AttachResult(turn.failed, turn.away, turn.hurry)
 
     def _containers(self) -> frozenset[str]:
@@ -282,6 +282,7 @@ class _Turn:
         self.failed: dict[PciAddress, str] = {}
         self.away: dict[PciAddress, str] = {}
         self.hurry = False
+        self.unsettled = False  # something failed that no port or release reports
         self._where: dict[str, Located] | None = None
 
     def located(self) -> dict[str, Located]:
@@ -397,6 +398,8 @@ class _Turn:
             self.failed[address] = f"attach: {reason}"
         elif want.verify:
             self.away[address] = f"{address}: {reason}"
+        else:
+            self.unsettled = True
 
     def _remove_deleted(self, kept: set[str]) -> None:
         """The namespaces of this host's instances that are gone from it, VFs sent home
@@ -411,7 +414,7 @@ class _Turn:
                 outcomes = self.owner.delete(self.ops, instance)
             except VfnetError as error:
                 log.warning("namespace %s of a deleted instance: %s", ns, error)
-                self.hurry = True
+                self.unsettled = True
                 continue
             self.owner.ours.discard(instance)
             self.owner.marked.discard(ns)
