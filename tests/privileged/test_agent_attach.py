@@ -140,8 +140,8 @@ def test_two_containers_on_one_network_ping_each_other_over_their_vfs(site: Site
     first, first_port = site.container()
     second, second_port = site.container()
     eventually(lambda: site.active(first_port) and site.active(second_port), site.log())
-    address = second_port["fixed_ips"][0]["ip_address"]
-    eventually(lambda: ping(site, first, address), site.log())
+    there, back = (p["fixed_ips"][0]["ip_address"] for p in (second_port, first_port))
+    eventually(lambda: ping(site, first, there) and ping(site, second, back), site.log())
 
 
 def test_a_deleted_container_s_vf_comes_home_by_its_name_reset_and_free(site: Site) -> None:
