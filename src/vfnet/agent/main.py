@@ -31,6 +31,7 @@ from vfnet.agent.drivers.memory import MemoryDriver
 from vfnet.agent.loop import Agent, Discovery
 from vfnet.agent.numvfs import find_pf
 from vfnet.agent.plan import VfLocation
+from vfnet.agent.pluggers import DOMAIN_TYPES, PluggerChoice
 from vfnet.agent.serve import DriverKeeper, Reconciler, serve
 from vfnet.agent.settings import DRIVERS, AgentSettings, agent_settings
 from vfnet.client import Client
@@ -77,11 +78,11 @@ class KeptDriver:
 
 
 # The instance pluggers (VMs in libvirt, normal ports on bridges) over the agent's
-# namespace ops (None where it has none): how whoever starts the agent wires them.
-PluggerFactory = Callable[[NamespaceOps | None], Sequence[InstancePlugger]]
+# namespace ops (None where it has none) for its host: how whoever starts it wires them.
+PluggerFactory = Callable[[NamespaceOps | None, str], Sequence[InstancePlugger]]
 
 
-def no_pluggers(ops: NamespaceOps | None) -> Sequence[InstancePlugger]:
+def no_pluggers(ops: NamespaceOps | None, host: str) -> Sequence[InstancePlugger]:
     return ()
 
 
@@ -283,10 +284,29 @@ def driver_keeper(name: str, host: str) -> DriverKeeper | None:
     "then exit; the memory driver shows the server's desired state.",
 )
 @click.option(
+    "--show-vms",
+    is_flag=True,
+    help="Print the devices of the domains this agent defines for the host's VMs, built "
+    "from the server's desired state, then exit.",
+)
+@click.option(
     "--pf",
     "pfs",
     multiple=True,
     help="With --show-vfs: only this PF (netdev or PCI address); repeatable.",
+)
+@click.option(
+    "--libvirt-uri",
+    envvar="VFNET_LIBVIRT_URI",
+    help="Serve VMs through this libvirt (qemu:///system; test:///default in a lab) "
+    "[default: none, containers only].",
+)
+@click.option(
+    "--domain-type",
+    type=click.Choice(DOMAIN_TYPES),
+    default="kvm",
+    show_default=True,
+    help="The type of the VMs' domains: qemu where there is no KVM.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log idle passes too.")
 def main(
@@ -300,7 +320,10 @@ def main(
     once: bool,
     teardown: bool,
     show_vfs: bool,
+    show_vms: bool,
     pfs: tuple[str, ...],
+    libvirt_uri: str | None,
+    domain_type: str,
     verbose: bool,
 ) -> None:
     """Discover this host's SR-IOV devices, create VFs and report them to the vfnet server."""
@@ -314,11 +337,14 @@ def main(
         _fail(f"{'--teardown' if teardown else '--driver eswitch'}: {NEEDS_ROOT}")
     if teardown:
         sys.exit(remove_switch(config_path, host))
-    if show_vfs:
-        from vfnet.agent.show import vf_tables
+    if show_vfs or show_vms:
+        from vfnet.agent.show import vf_tables, vm_domains
 
         try:
-            click.echo(vf_tables(config_path, host, driver, pfs, server, token, token_file))
+            if show_vfs:
+                click.echo(vf_tables(config_path, host, driver, pfs, server, token, token_file))
+            if show_vms:
+                click.echo(vm_domains(config_path, host, server, token, token_file))
         except (ValidationError, ConfigError, DriverError) as error:
             _fail(str(error))
         sys.exit(0)
@@ -329,7 +355,7 @@ def main(
         )  # fmt: skip
     except ValidationError as error:
         _fail(str(error))
-    sys.exit(run(settings))
+    sys.exit(run(settings, instance_pluggers=PluggerChoice(libvirt_uri, domain_type, driver)))
 
 
 def run(settings: AgentSettings, *, instance_pluggers: PluggerFactory = no_pluggers) -> int:
@@ -355,7 +381,7 @@ def run(settings: AgentSettings, *, instance_pluggers: PluggerFactory = no_plugg
         if keeper is not None:
             attachments, ops = attachments_for(keeper, agent.host)
             reconciler = Reconciler(
-                client, keeper, attachments=attachments, pluggers=instance_pluggers(ops)
+                client, keeper, attachments=attachments, pluggers=instance_pluggers(ops, agent.host)
             )
         return serve(
             agent, reconciler, interval=settings.interval, once=settings.once, stop=stop.wait

@@ -8,7 +8,8 @@ instance goes into the namespace ``vfnet-c-<instance id>`` as ``eth<N>`` (N: the
 place in the instance) with its fixed IPs and routes, one of a VM to the libvirt domain
 named after the instance with its ``vnic_type``, any other stays on the host; per
 releasing VF, the claim generation it was released at; per instance placed on the host
-(ERROR ones left out), what the agent builds for it besides its VFs (``instances``).
+(one in ERROR too: the agent keeps trying), what the agent builds for it besides its VFs
+(``instances``; a VM without a flavor gets 1 vCPU and 512 MiB).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from vfnet.store.records import PortRecord, SubnetRecord
 
 Json = dict[str, Any]
 HOST_ATTACH: Json = {"kind": "host"}
+VM_VCPUS, VM_MEMORY_MIB = 1, 512  # a VM created without a flavor
 CONTAINER_NETNS = "vfnet-c-{}"
 UNPLUGGING = "unplugging"  # the migration phase in which the source unplugs its devices
 
@@ -134,12 +136,17 @@ def _instance_json(
     return {
         "kind": instance.kind,
         "state": instance_state(instance, inputs.host),
-        "vcpus": flavor.vcpus if flavor else None,
-        "memory_mib": flavor.ram_mb if flavor else None,
+        "vcpus": flavor.vcpus if flavor else _unsized(instance, VM_VCPUS),
+        "memory_mib": flavor.ram_mb if flavor else _unsized(instance, VM_MEMORY_MIB),
         "numa_cells": flavor.numa_cells if flavor else 0,
         "hostdevs": [str(a) for a in inputs.hostdevs.get(instance.claim_owner or "", ())],
         "bridge_ports": bridge_ports,
     }
+
+
+def _unsized(instance: InstanceRecord, size: int) -> int | None:
+    """A VM without a flavor still needs a size to be defined: the smallest useful one."""
+    return size if instance.kind == "vm" else None
 
 
 def _ifname(instance: InstanceRecord, port_id: str) -> str:

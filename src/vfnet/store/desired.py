@@ -39,7 +39,6 @@ from vfnet.store.tables import ports as ports_table
 # Port fields that are not part of any VF's settings: changing them bumps nothing.
 NOT_DESIRED = frozenset({"name", "device_id"})
 NORMAL = "normal"  # the vnic_type of a port on a Linux bridge: no device of its own
-NOT_ON_HOST = "ERROR"  # an instance in ERROR holds nothing on its host
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +131,10 @@ def inputs(conn: sa.Connection, host: str) -> DesiredInputs:
 
 
 def on_host(instance: InstanceRecord, host: str) -> bool:
-    """Whether the agent of ``host`` builds ``instance``: placed there and not in ERROR."""
-    return instance.host == host and instance.state != NOT_ON_HOST
+    """Whether the agent of ``host`` builds ``instance``: placed there. One in ERROR
+    stays (a port the agent could not plug does not give up the rest, and the agent must
+    keep trying); one that failed to boot was never placed."""
+    return instance.host == host
 
 
 def _instances(conn: sa.Connection, host: str, holding: Iterable[str]) -> dict[str, InstanceRecord]:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,11 +77,15 @@ class Host:
 class Running:
     """A looping ``vfnet-agent`` process and its log file."""
 
-    def __init__(self, host: Host, log_path: Path, driver: str = "memory") -> None:
+    def __init__(
+        self, host: Host, log_path: Path, driver: str = "memory", extra: Sequence[str] = ()
+    ) -> None:
         self.log_path = log_path
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*host.command(driver), "--interval", "0.2"], stdout=log, stderr=subprocess.STDOUT
+                [*host.command(driver), "--interval", "0.2", *extra],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def log(self) -> str:

@@ -134,7 +134,7 @@ def test_a_container_s_normal_port_is_on_the_host_s_bridge_with_its_place_and_mt
     assert len(attach_by_port(document)[direct["id"]]["attach"]["routes"]) == 2
 
 
-def test_a_suspended_instance_is_shown_suspended_and_one_in_error_not_at_all(fleet: Api) -> None:
+def test_a_suspended_instance_is_shown_suspended_and_one_in_error_still_built(fleet: Api) -> None:
     net = jumbo_network(fleet)
     ports = [port(fleet, net, **{"binding:vnic_type": "direct"}) for _ in range(2)]
     resting = create(fleet, kind="container", ports=[ports[0]["id"]])
@@ -142,9 +142,20 @@ def test_a_suspended_instance_is_shown_suspended_and_one_in_error_not_at_all(fle
     fleet.store.update_instance(resting["id"], state=SUSPENDED)
     fleet.store.update_instance(broken["id"], state="ERROR")
     document = desired(fleet)
-    assert set(document["instances"]) == {resting["id"]}
+    assert set(document["instances"]) == {resting["id"], broken["id"]}
     parsed = parse_desired(document)
     assert parsed.instances[resting["id"]].state is InstanceState.SUSPENDED
+    assert parsed.instances[broken["id"]].state is InstanceState.RUNNING
+
+
+def test_a_vm_without_a_flavor_gets_the_smallest_size_a_container_none(fleet: Api) -> None:
+    net = jumbo_network(fleet)
+    ports = [port(fleet, net, **{"binding:vnic_type": "direct"}) for _ in range(2)]
+    vm = create(fleet, kind="vm", ports=[ports[0]["id"]])
+    box = create(fleet, kind="container", ports=[ports[1]["id"]])
+    instances = desired(fleet)["instances"]
+    assert (instances[vm["id"]]["vcpus"], instances[vm["id"]]["memory_mib"]) == (1, 512)
+    assert (instances[box["id"]]["vcpus"], instances[box["id"]]["memory_mib"]) == (None, None)
 
 
 def test_an_instance_leaving_its_host_is_migrating_there_only_while_unplugging(
