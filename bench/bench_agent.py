@@ -31,12 +31,16 @@ class TakingServer:
         return {"report_generation": 0}
 
     def report_inventory(
-        self, host: str, report_generation: int, devices: Iterable[Mapping[str, Any]]
+        self,
+        host: str,
+        report_generation: int,
+        devices: Iterable[Mapping[str, Any]],
+        problems: Iterable[str] | None = None,
     ) -> dict[str, Any]:
         return {"applied": True, "report_generation": report_generation, "added": [],
                 "removed": [], "vanished": []}  # fmt: skip
 
-    def list_devices(self, *, host: str | None = None) -> list[dict[str, Any]]:
+    def list_host_devices(self, host: str) -> list[dict[str, Any]]:
         return []
 
 
