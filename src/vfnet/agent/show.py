@@ -1,23 +1,33 @@
 """``vfnet-agent --show-vfs``: a host's VF tables as its driver reads them, printed the way
-``ip -d link show`` prints a PF, so what the agent sees reads like what an operator knows.
+``ip -d link show`` prints a PF, so what the agent sees reads like what an operator knows;
+``--show-vms``: the devices of the domains the agent defines for the host's VMs.
 
 The netlink and eswitch drivers read the tables from the kernel, as a reconcile pass
 does. The memory driver keeps its tables inside the running agent, where no other
 process can read them: for it the table shown is what the server's desired state asks
 of each VF (the rest at reset), which that agent reports ACTIVE only once it read it back.
+
+A VM's domain lives in the agent's hypervisor connection (libvirt's test driver keeps
+it inside the agent's process); ``--show-vms`` builds each domain from the server's
+desired state with the agent's own code on a hypervisor in memory, so it shows what
+the agent defines and plugs, whichever hypervisor the agent runs.
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vfnet.agent.attach.domain_xml_edit import plugged_devices
+from vfnet.agent.attach.memory_hypervisor import MemoryHypervisor
 from vfnet.agent.desired import DesiredState, parse_desired
 from vfnet.agent.inventory import select_devices
 from vfnet.agent.loop import Discovery
 from vfnet.agent.numvfs import find_pf
 from vfnet.agent.settings import agent_settings
+from vfnet.agent.vms import VmPlugger
 from vfnet.client import Client
 from vfnet.config import load_host_config
 from vfnet.discovery.sysfs import SysfsReader
@@ -188,3 +198,32 @@ def vf_tables(
     )  # fmt: skip
     with Client(settings.server_url, settings.token) as client:
         return show_vfs(config_path, host, driver, pfs, client.get_desired)
+
+
+def show_vms(config_path: Path, host: str | None, desired: Callable[[str], object]) -> str:
+    """Per VM the desired state puts on this host, the interfaces and PCI hostdevs of the
+    domain the agent defines for it, and what it could not plug."""
+    name, discovery = discover(config_path, host)
+    hypervisor = MemoryHypervisor()
+    problems = VmPlugger(hypervisor).sync(parse_desired(desired(name)), discovery)
+    lines = [f"# {name}: the domains the agent defines for its VMs (from the desired state)"]
+    for vm in sorted(hypervisor.names()):
+        lines.append(f"<domain name='{vm}'> devices:")
+        for xml in plugged_devices(hypervisor.xml(vm, inactive=True)).values():
+            device = ET.fromstring(xml)
+            ET.indent(device)
+            lines += [f"  {line}" for line in ET.tostring(device, encoding="unicode").splitlines()]
+    lines += [f"not plugged: {reason}" for reason in problems.values()]
+    return "\n".join(lines)
+
+
+def vm_domains(
+    config_path: Path, host: str | None, server: str | None, token: str | None,
+    token_file: Path | None,
+) -> str:  # fmt: skip
+    """``--show-vms`` from its command line."""
+    settings = agent_settings(
+        config_path=config_path, server_url=server, token=token, token_file=token_file, host=host
+    )
+    with Client(settings.server_url, settings.token) as client:
+        return show_vms(config_path, host, client.get_desired)

@@ -1,140 +1,105 @@
-"""``vfnet lab demo``: emulated hosts, a real server and real reports, walked step by step."""
+"""``vfnet lab demo``: the seeds' flows walked end to end on a lab of its own.
+
+lab up (fresh, in its own folder) -> hosts and pools -> VF tables before -> networks ->
+ports -> containers on two hosts, pinging and isolated -> a VM -> trust and QoS in the
+VF table -> mirroring -> live migration -> release -> lab down, always, even after a
+failure or Ctrl-C, so the machine is left as it was. Each step records what held in
+the :class:`Outcome`; a step that cannot go on ends the walk as a failed check.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+
+import httpx
 
 from vfnet.client import Client
-from vfnet.client.reports import inventory_report
-from vfnet.config import load_host_config
-from vfnet.discovery.sysfs import SysfsReader
-from vfnet.errors import NoValidHost
-from vfnet.lab.hosts import LabHost, create_lab_hosts
-from vfnet.lab.server import LabServer
+from vfnet.errors import VfnetError
+from vfnet.lab import demo_end, demo_net, demo_vf
+from vfnet.lab.demo_outcome import Outcome, Reporter
+from vfnet.lab.demo_world import DemoLab
+from vfnet.lab.down import lab_down
+from vfnet.lab.namespaces import netns_exists
+from vfnet.lab.state import load
+from vfnet.lab.up import UpOptions, lab_up
 
-HA_PORTS = (
-    {"id": "port-a", "vnic_type": "direct", "physnet": "physnet1", "pf_group": "ha"},
-    {"id": "port-b", "vnic_type": "direct", "physnet": "physnet1", "pf_group": "ha"},
-)
-
-
-class Reporter(Protocol):
-    """Where the demo's words go: the CLI prints them."""
-
-    def step(self, title: str, explanation: str) -> None: ...
-    def host(self, host: LabHost) -> None: ...
-    def table(self, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None: ...
-    def line(self, text: str) -> None: ...
+DEFAULT_DIR = Path("lab")
+WALKED = "the walk reached its end"
 
 
-@dataclass
-class Outcome:
-    """Every check the demo made, in order; the demo passed when all of them held."""
-
-    checks: list[tuple[str, bool]] = field(default_factory=list)
-
-    def check(self, what: str, held: bool) -> bool:
-        self.checks.append((what, held))
-        return held
-
-    @property
-    def passed(self) -> bool:
-        return all(held for _, held in self.checks)
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    lab_dir: Path = DEFAULT_DIR
+    driver: str | None = None  # None: eswitch as root, else memory
 
 
-def run_demo(lab_dir: Path, out: Reporter) -> Outcome:
-    lab_dir.mkdir(parents=True, exist_ok=True)
+def run_demo(options: DemoOptions, out: Reporter) -> Outcome:
+    """Brings a lab up, walks it, takes it down; every check made, with the time taken."""
+    started = time.monotonic()
     outcome = Outcome()
+    if load(options.lab_dir) is not None:
+        out.line(f"A lab is left in {options.lab_dir} from an earlier run: taking it down first.")
+        lab_down(options.lab_dir, out)
     out.step(
-        "1. Emulated hosts",
-        "Each host is a generated sysfs tree, file for file what the kernel shows for the NIC "
-        "model. Its host config selects VFs: host-1 with Nova [pci] device_spec entries, "
-        "host-2 with Neutron physical_device_mappings and a device-plugin resourceList.",
+        "The lab",
+        "vfnet lab up: two emulated hosts (generated sysfs trees and host configs), a "
+        "vfnet-server on SQLite and one vfnet-agent per host, in the background.",
     )
-    hosts = create_lab_hosts(lab_dir)
-    for host in hosts:
-        out.host(host)
-    server = LabServer(lab_dir)
-    server.reset_database()
-    with server:
-        out.step(
-            "2. Control plane", f"vfnet-server on {server.url}, SQLite at {server.database_url}."
-        )
-        with Client(server.url, server.admin_token()) as admin:
-            _report_hosts(admin, server.url, hosts, out, outcome)
-            before = _free_by_pool(admin)
-            _place_ha_pair(admin, out, outcome)
-            _refuse_unknown_physnet(admin, out, outcome)
-            out.step("6. Release", "Deleting the placement frees its VFs and their PFs again.")
-            admin.delete_placement("vm-1")
-            outcome.check("every pool is back to its free count", _free_by_pool(admin) == before)
-            _show_pools(admin, out)
+    try:
+        state, _ = lab_up(UpOptions(lab_dir=options.lab_dir, driver=options.driver), out)
+        token = Path(state.admin_token_file).read_text().strip()
+        with Client(state.url, token) as admin:
+            walk(DemoLab(state, admin, out), outcome)
+        outcome.check(WALKED, True)
+    except (VfnetError, httpx.HTTPError) as error:
+        outcome.fail(WALKED, str(error).splitlines()[0])
+        out.line(f"stopped: {error}")
+    finally:
+        take_down(options.lab_dir, out, outcome)
+        outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def _report_hosts(
-    admin: Client, url: str, hosts: Sequence[LabHost], out: Reporter, outcome: Outcome
-) -> None:
-    out.step(
-        "3. Agents report inventory",
-        "Each host's agent token may speak only for its own host. The report carries the "
-        "selected devices with their tags; the server pools them as Nova does.",
+def walk(lab: DemoLab, outcome: Outcome) -> None:
+    demo_net.hosts_and_pools(lab, outcome)
+    states, before = demo_end.device_states(lab), demo_end.vf_tables(lab)
+    source = (
+        "read from each host's software switch by the eswitch driver"
+        if lab.packets
+        else "as the server asks them of the memory driver (its own tables live in its agent)"
     )
-    for host in hosts:
-        config = load_host_config(host.config_path)
-        selected = config.select(SysfsReader(config.sysfs_root).read())
-        physnets = sorted({s.physical_network for s in selected if s.physical_network})
-        token = admin.create_token("agent", host=host.name, name=f"agent-{host.name}")["token"]
-        with Client(url, token) as agent:
-            agent.register_host(host.name, physnets=physnets)
-            agent.report_inventory(host.name, 1, inventory_report(selected))
-        out.line(f"{host.name}: reported {len(selected)} devices on {', '.join(physnets)}")
-    reported = {device["host"] for device in admin.list_devices()}
-    outcome.check("both hosts reported devices", reported == {h.name for h in hosts})
-    _show_pools(admin, out)
-
-
-def _place_ha_pair(admin: Client, out: Reporter, outcome: Outcome) -> None:
-    out.step(
-        "4. An HA pair of direct ports",
-        "Two direct ports on physnet1 in one PF anti-affinity group: the scheduler must give "
-        "them VFs of two different PFs, so the guest can bond them and survive a PF failure.",
+    lab.out.step(
+        "VF tables before",
+        f"Each host's PFs as ip -d link show prints them, {source}: every VF at reset.",
     )
-    placed = admin.create_placement("vm-1", ports=list(HA_PORTS))
-    devices = {d["address"]: d for d in admin.list_devices(host=placed["host"])}
-    rows = [
-        {"request": d["request_id"], "vf": d["address"], "pf": devices[d["address"]]["parent_addr"]}
-        for d in placed["devices"]
-    ]
-    out.line(f"vm-1 placed on {placed['host']}:")
-    out.table(rows, ["request", "vf", "pf"])
-    outcome.check("the HA pair got two VFs", len(rows) == 2)
-    outcome.check("the HA pair's VFs sit on different PFs", len({r["pf"] for r in rows}) == 2)
+    for tables in before.values():
+        lab.out.block(tables.text)
+    demo_net.networks(lab, outcome)
+    demo_net.direct_ports(lab, outcome)
+    demo_net.containers(lab, outcome)
+    demo_net.pings(lab, outcome, "c1 (host-1) and c2 (host-2) ping each other over their VFs")
+    demo_net.isolation(lab, outcome)
+    demo_vf.vm(lab, outcome)
+    demo_vf.trust_and_qos(lab, outcome)
+    demo_vf.mirror(lab, outcome)
+    demo_end.migration(lab, outcome)
+    demo_end.release(lab, outcome, states, before)
 
 
-def _refuse_unknown_physnet(admin: Client, out: Reporter, outcome: Outcome) -> None:
+def take_down(lab_dir: Path, out: Reporter, outcome: Outcome) -> None:
     out.step(
-        "5. A request no host can serve",
-        "A port on a physical network no host has is refused with the reason, not a "
-        "'check the logs'.",
+        "Down",
+        "vfnet lab down: the agents, their switches, the containers' "
+        "namespaces, the server and the lab's files, all gone.",
     )
-    port = {"id": "port-c", "vnic_type": "direct", "physnet": "physnet9"}
+    state = load(lab_dir)
+    what = "the lab is down: none of its processes, namespaces or files is left"
     try:
-        admin.create_placement("vm-2", ports=[port])
-    except NoValidHost as refused:
-        out.line(f"refused: {refused}")
-        outcome.check("an impossible request is refused with a reason", "physnet9" in str(refused))
-    else:
-        outcome.check("an impossible request is refused with a reason", False)
-
-
-def _free_by_pool(admin: Client) -> dict[tuple[str, str | None], int]:
-    return {(p["host"], p["parent_addr"]): p["free"] for p in admin.list_pools()}
-
-
-def _show_pools(admin: Client, out: Reporter) -> None:
-    rows = [{**pool, "resource": pool["tags"].get("resource_name")} for pool in admin.list_pools()]
-    out.table(rows, ["host", "dev_type", "physnet", "parent_addr", "resource", "free", "total"])
+        lab_down(lab_dir, out)
+    except VfnetError as error:
+        outcome.fail(what, str(error))
+        return
+    left = [ns for ns in (state.namespaces if state else ()) if netns_exists(ns)]
+    outcome.check(what, not left and load(lab_dir) is None, ", ".join(left))
