@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from vfnet.agent.desired import DesiredState, parse_desired
-from vfnet.agent.show import show_vfs, vf_line
+from vfnet.agent.show import show_vfs, show_vms, vf_line
 from vfnet.errors import ValidationError
 from vfnet.lab.hosts import create_lab_hosts
 from vfnet.network.vf_settings import RESET, LinkState, VfSettings
@@ -93,3 +93,69 @@ def test_the_memory_driver_without_a_server_says_it_needs_one(tmp_path: Path) ->
     with pytest.raises(ValidationError) as refused:
         show_vfs(host.config_path, None, "memory", [])
     assert refused.value.field == "--server"
+
+
+def test_a_vms_domain_shows_the_device_of_each_port_as_the_agent_plugs_it(tmp_path: Path) -> None:
+    host = create_lab_hosts(tmp_path)[1]  # host-2: VFs with netdevs on both PFs
+    direct, macvtap = "0000:3b:00.2", "0000:3b:00.3"  # VFs 0 and 1 of its first PF
+    attach = {"kind": "libvirt", "name": "vm-1", "instance": "vm-1"}
+    doc = _desired(
+        "host-2",
+        {
+            direct: {
+                "mac": MAC,
+                "vlan": 100,
+                "max_tx_rate": 0,
+                "attach": {**attach, "vnic_type": "direct"},
+            },
+            macvtap: {
+                "mac": "fa:16:3e:00:00:02",
+                "vlan": 100,
+                "max_tx_rate": 0,
+                "attach": {**attach, "vnic_type": "macvtap"},
+            },
+        },
+    ).to_json()
+    doc["instances"] = {
+        "vm-1": {
+            "kind": "vm",
+            "state": "running",
+            "vcpus": 1,
+            "memory_mib": 512,
+            "numa_cells": 0,
+            "hostdevs": [],
+            "bridge_ports": [],
+        }
+    }
+    text = show_vms(host.config_path, None, lambda name: doc)
+    assert text.splitlines()[1] == "<domain name='vm-1'> devices:"
+    assert '<interface type="hostdev" managed="yes">' in text
+    assert '<address type="pci" domain="0x0000" bus="0x3b" slot="0x00" function="0x2" />' in text
+    assert '<interface type="direct">' in text
+    assert '<source dev="ens1f0v1" mode="passthrough" />' in text
+    assert "not plugged" not in text
+
+
+def test_a_port_the_agent_cannot_plug_is_named_with_why(tmp_path: Path) -> None:
+    host = create_lab_hosts(tmp_path)[1]
+    attach = {"kind": "libvirt", "name": "vm-1", "instance": "vm-1", "vnic_type": "vdpa"}
+    doc = _desired(
+        "host-2",
+        {
+            "0000:3b:00.2": {"mac": MAC, "vlan": 0, "max_tx_rate": 0, "attach": attach},
+        },
+    ).to_json()
+    doc["instances"] = {
+        "vm-1": {
+            "kind": "vm",
+            "state": "running",
+            "vcpus": 1,
+            "memory_mib": 512,
+            "numa_cells": 0,
+            "hostdevs": [],
+            "bridge_ports": [],
+        }
+    }
+    text = show_vms(host.config_path, None, lambda name: doc)
+    assert "not plugged: vm vm-1: " in text
+    assert "no vDPA device" in text
