@@ -43,7 +43,8 @@ def migration(lab: DemoLab, outcome: Outcome) -> None:
     outcome.check(
         "c2 live-migrated to host-1 keeping its MAC and IP",
         moved["host"] == "host-1" and moved["state"] == "ACTIVE" and kept,
-        f"{moved['state']} on {moved['host']}, MAC and IP {'kept' if kept else 'changed'}",
+        f"{moved['state']} on {moved['host']}, MAC and IP {'kept' if kept else 'changed'}"
+        + (f": {moved['reason']}" if moved["reason"] else ""),
     )
     # A migrated guest announces itself first (QEMU sends RARPs): switches learn where it is.
     pings(lab, outcome, "c1 and c2 ping each other again after the migration", first="c2")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from vfnet.lab.demo_net import NO_PACKETS, table
 from vfnet.lab.demo_outcome import Outcome
-from vfnet.lab.demo_world import DemoLab, VfPlace, VfTables, first_ip
+from vfnet.lab.demo_world import DemoLab, Json, VfPlace, VfTables, first_ip
 
 VIF_TYPES = {"direct": "hw_veb", "macvtap": "hw_veb", "vdpa": "vdpa"}
 # What each kind of port is in the domain XML the agent defines (its opening tag).
@@ -15,6 +15,7 @@ DEVICE_SHAPES = {
     "vdpa": 'type="vdpa"',
 }
 LIMIT_MBPS = 10
+NO_LIBVIRT = "VMs: no --libvirt-uri"  # what an agent serving no VMs logs at start
 SETTLE_SECONDS = 20.0
 
 
@@ -59,6 +60,8 @@ def vm(lab: DemoLab, outcome: Outcome) -> None:
         made["state"] == "ACTIVE" and bound and len(rows) == len(kinds),
         f"{made['state']}{_reason(made['reason'])}",
     )
+    if made["host"]:
+        in_libvirt(lab, outcome, made)
     devices = lab.vm_devices(made["host"]) if made["host"] else ""
     lab.out.block(devices)
     shapes = [DEVICE_SHAPES[kind] for kind in kinds]
@@ -66,6 +69,24 @@ def vm(lab: DemoLab, outcome: Outcome) -> None:
         "the VM's domain has " + ", ".join(f"an <interface {s}>" for s in shapes),
         all(shape in devices for shape in shapes),
     )
+
+
+def in_libvirt(lab: DemoLab, outcome: Outcome, vm: Json) -> None:
+    """What the VM's agent logged of its domain: proof it is in libvirt, not only bound."""
+    what = "the agent defined and started vm1's domain in libvirt"
+    if NO_LIBVIRT in lab.agent_log(vm["host"]):
+        outcome.skip(what, "the lab's agents serve no VMs (started without --libvirt-uri)")
+        return
+    said = f"vm {vm['id']}: "
+
+    def started() -> list[str] | None:
+        lines = [line for line in lab.agent_log(vm["host"]).splitlines() if said in line]
+        return lines if any(line.endswith(": started") for line in lines) else None
+
+    lines = lab.wait("the agent to start vm1", started, SETTLE_SECONDS) or []
+    for line in lines:
+        lab.out.line(f"{vm['host']} agent: {line.split(' vfnet.agent: ', 1)[-1]}")
+    outcome.check(what, bool(lines), "not in its agent's log")
 
 
 def trust_and_qos(lab: DemoLab, outcome: Outcome) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from vfnet.client import Client
@@ -176,6 +177,9 @@ class DemoLab:
         if done.returncode != 0:
             raise VfnetError(f"vfnet-agent {argv[0]} on {host}: {done.stderr.strip()}")
         return done.stdout
+
+    def agent_log(self, host: str) -> str:
+        return Path(self.host(host).log).read_text(errors="replace")
 
     def netns(self, instance: str) -> str:
         return f"{CONTAINER_PREFIX}{self.made.instances[instance]['id']}"
