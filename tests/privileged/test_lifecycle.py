@@ -1,0 +1,170 @@
+"""An instance's lifecycle end to end: a real vfnet-server, eswitch agents, real namespaces.
+
+What a container's user sees through each step of its life: a port attached hot shows
+up as ``eth1`` with its address and reaches a peer, and goes when detached, its VF back
+home, reset and free; a suspended container's VF waits at home, still claimed, and comes
+back as ``eth0`` on resume; a live migration between two hosts joined by the fabric
+keeps the container's namespace, MAC and address and its processes, on a VF of the
+target; an HA pair lands on two PFs and survives one PF's link going down (bonded, where
+the kernel has bonding); normal ports are veths on the host's bridge.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.privileged.lifecycle_hosts import (
+    PFS,
+    Lab,
+    inet,
+    interface,
+    ip_of,
+    netns,
+    pings,
+)
+from vfnet.client import Client
+from vfnet.lab.server import LabServer
+
+pytestmark = pytest.mark.privileged
+
+PF = PFS[0]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabServer, Client]]:
+    lab = LabServer(tmp_path_factory.mktemp("lifecycle-server"))
+    with lab, Client(lab.url, lab.admin_token()) as admin:
+        yield lab, admin
+
+
+@pytest.fixture
+def lab(server: tuple[LabServer, Client], tmp_path: Path) -> Iterator[Lab]:
+    made = Lab(*server, tmp_path)
+    try:
+        yield made
+    finally:
+        failed = made.close()
+    assert not failed, "\n".join(failed)
+
+
+@pytest.fixture
+def physnet() -> str:
+    """A physnet of the test's own: its instances are placed on its hosts and no other."""
+    return f"p{uuid.uuid4().hex[:6]}"
+
+
+def slot_of(port: dict[str, Any]) -> str:
+    return str(port["binding:profile"]["pci_slot"])
+
+
+def test_a_port_attached_hot_is_eth1_with_its_ip_and_detached_goes_home_reset_and_free(
+    lab: Lab, physnet: str
+) -> None:
+    station = lab.station({PF: physnet}, {PF: 4})
+    first = lab.network(physnet, "10.81.0.0/24", vlan=100)
+    second = lab.network(physnet, "10.82.0.0/24", vlan=200)
+    container = lab.container(ports=[lab.port(first)["id"]])
+    peer = lab.container(ports=[lab.port(second)["id"]])
+    lab.active(container, peer)
+    hot = lab.port(second)
+    shown = lab.admin.attach_instance_port(container["id"], port_id=hot["id"])
+    assert [p["ifname"] for p in shown["ports"]] == ["eth0", "eth1"]
+    hot = lab.admin.get_port(hot["id"])
+    lab.until(lambda: lab.admin.get_port(hot["id"])["status"] == "ACTIVE")
+    eth1 = interface(container, "eth1")
+    assert eth1 is not None and eth1["address"] == hot["mac_address"]
+    assert inet(eth1) == [f"{ip_of(hot)}/24"]
+    peer_ip = ip_of(lab.ports(peer)[0])
+    lab.until(lambda: pings(container, peer_ip))
+
+    slot = slot_of(hot)
+    assert station.busy(slot)
+    lab.admin.detach_instance_port(container["id"], hot["id"])
+    lab.until(lambda: station.state(slot) == "available")
+    assert interface(container, "eth1") is None
+    assert station.home_and_reset(slot)
+    assert interface(container, "eth0") is not None  # the first port stays
+    assert not pings(container, peer_ip)  # the peer's network left with eth1
+
+
+def test_a_suspended_container_s_vf_waits_at_home_claimed_and_is_eth0_again_on_resume(
+    lab: Lab, physnet: str
+) -> None:
+    station = lab.station({PF: physnet}, {PF: 4})
+    network = lab.network(physnet, "10.83.0.0/24", vlan=100)
+    container = lab.container(ports=[lab.port(network)["id"]])
+    peer = lab.container(ports=[lab.port(network)["id"]])
+    lab.active(container, peer)
+    [port], peer_ip = lab.ports(container), ip_of(lab.ports(peer)[0])
+    lab.until(lambda: pings(container, peer_ip))
+    slot = slot_of(port)
+
+    assert lab.admin.suspend_instance(container["id"])["state"] == "SUSPENDED"
+    lab.until(lambda: station.at_home(slot) is not None)
+    assert interface(container, "eth0") is None
+    assert station.busy(slot)  # still the container's: nobody else can take it
+    assert lab.instance(container)["state"] == "SUSPENDED"
+
+    lab.admin.resume_instance(container["id"])
+    lab.until(lambda: inet(interface(container, "eth0")) == [f"{ip_of(port)}/24"])
+    eth0 = interface(container, "eth0")
+    assert eth0 is not None and eth0["address"] == port["mac_address"]
+    assert station.at_home(slot) is None
+    lab.active(container)
+    lab.until(lambda: pings(container, peer_ip))
+    assert slot_of(lab.ports(container)[0]) == slot  # the same VF, held all along
+
+
+def netns_inode(path: str) -> int:
+    return os.stat(path).st_ino
+
+
+def test_a_live_migrated_container_keeps_its_namespace_mac_and_ip_on_a_vf_of_the_target(
+    lab: Lab, physnet: str
+) -> None:
+    source = lab.station({PF: physnet}, {PF: 4})
+    target = lab.station({PF: physnet}, {PF: 4})
+    network = lab.network(physnet, "10.84.0.0/24", vlan=100)
+    # A peer on each host: the one on the source is reached over the fabric afterwards.
+    peers = [lab.container(on, ports=[lab.port(network)["id"]]) for on in (source, target)]
+    container = lab.container(source, ports=[lab.port(network)["id"]])
+    lab.active(container, *peers)
+    peer_ips = [ip_of(lab.ports(peer)[0]) for peer in peers]
+    lab.until(lambda: all(pings(container, ip) for ip in peer_ips))
+    [before] = lab.ports(container)
+    # What the container runs: it must live on in the same namespace through the move.
+    process = subprocess.Popen(["ip", "netns", "exec", netns(container), "sleep", "300"])
+    try:
+        lab.until(lambda: netns_inode(f"/proc/{process.pid}/ns/net") == netns_inode(
+            f"/run/netns/{netns(container)}"))  # fmt: skip
+        inode = netns_inode(f"/proc/{process.pid}/ns/net")
+
+        moved = lab.migrate(container, target)
+        assert moved["host"] == target.name, f"{moved.get('reason')}\n{lab.logs()}"
+        assert (moved["state"], moved.get("reason")) == ("ACTIVE", None)
+        [after] = lab.ports(container)
+        assert after["binding:host_id"] == target.name
+        assert (after["mac_address"], ip_of(after)) == (before["mac_address"], ip_of(before))
+        # The source's VF is released once its agent verified it home and reset.
+        lab.until(lambda: source.state(slot_of(before)) == "available")
+        assert source.home_and_reset(slot_of(before))
+        assert target.busy(slot_of(after)) and target.at_home(slot_of(after)) is None
+
+        eth0 = interface(container, "eth0")
+        assert eth0 is not None and eth0["address"] == before["mac_address"]
+        assert inet(eth0) == [f"{ip_of(before)}/24"]
+        lab.until(lambda: all(pings(container, ip) for ip in peer_ips))
+        # Both hosts share this kernel: the namespace the target attached to is the one the
+        # container lives in, and nothing was torn down under what runs in it.
+        assert process.poll() is None, f"the container's process was killed\n{lab.logs()}"
+        assert netns_inode(f"/run/netns/{netns(container)}") == inode
+    finally:
+        process.kill()
+        process.wait()
