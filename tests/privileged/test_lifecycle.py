@@ -15,6 +15,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,13 @@ import pytest
 from tests.privileged.lifecycle_hosts import (
     PFS,
     Lab,
+    Station,
     inet,
     interface,
     ip_of,
     netns,
     pings,
+    sh,
 )
 from vfnet.client import Client
 from vfnet.lab.server import LabServer
@@ -168,3 +171,100 @@ def test_a_live_migrated_container_keeps_its_namespace_mac_and_ip_on_a_vf_of_the
     finally:
         process.kill()
         process.wait()
+
+
+@dataclass
+class HaPair:
+    """A container whose two ports (eth0, eth1) are in one PF anti-affinity group, and a
+    peer on the same network: ``near`` is the leg on the peer's PF, ``far`` the other."""
+
+    station: Station
+    container: dict[str, Any]
+    legs: dict[str, dict[str, Any]]  # ifname -> port
+    peer_ip: str
+    near: str
+    far: str
+
+    def pf(self, ifname: str) -> str:
+        return self.station.pf_of(slot_of(self.legs[ifname]))
+
+    def pull_far_cable(self) -> None:
+        """The far leg's PF loses its link; its VFs (link state auto) lose carrier."""
+        sh("ip", "-n", self.station.switch_ns, "link", "set", self.pf(self.far), "down")
+
+
+def ha_pair(lab: Lab, physnet: str) -> HaPair:
+    station = lab.station({pf: physnet for pf in PFS}, {pf: 2 for pf in PFS})
+    network = lab.network(physnet, "10.85.0.0/24", vlan=100)
+    peer = lab.container(ports=[lab.port(network)["id"]])
+    first, second = lab.port(network)["id"], lab.port(network)["id"]
+    container = lab.container(ports=[first, second], ha_groups={"bond0": [first, second]})
+    lab.active(container, peer)
+    legs = dict(zip(("eth0", "eth1"), lab.ports(container), strict=True))
+    [peer_port] = lab.ports(peer)
+    peer_pf = station.pf_of(slot_of(peer_port))
+    near = next(ifname for ifname, port in legs.items() if station.pf_of(slot_of(port)) == peer_pf)
+    far = "eth1" if near == "eth0" else "eth0"
+    return HaPair(station, container, legs, ip_of(peer_port), near, far)
+
+
+def no_carrier(instance: dict[str, Any], ifname: str) -> bool:
+    shown = interface(instance, ifname)
+    return shown is not None and "NO-CARRIER" in shown["flags"]
+
+
+def test_an_ha_pair_is_on_two_pfs_and_one_leg_still_reaches_the_peer_with_the_other_pf_down(
+    lab: Lab, physnet: str
+) -> None:
+    pair = ha_pair(lab, physnet)
+    assert pair.pf("eth0") != pair.pf("eth1")
+    for ifname, port in pair.legs.items():
+        shown = interface(pair.container, ifname)
+        assert shown is not None and shown["address"] == port["mac_address"]
+        assert inet(shown) == [f"{ip_of(port)}/24"]
+    lab.until(lambda: all(pings(pair.container, pair.peer_ip, leg) for leg in pair.legs))
+
+    pair.pull_far_cable()
+    lab.until(lambda: no_carrier(pair.container, pair.far))
+    assert not pings(pair.container, pair.peer_ip, pair.far)
+    assert pings(pair.container, pair.peer_ip, pair.near)
+
+
+def bonding_missing() -> str | None:
+    """Why a bond cannot be made here (``ip link add type bond`` refused), or None."""
+    probe = f"vfnet-bondprobe-{uuid.uuid4().hex[:6]}"
+    sh("ip", "netns", "add", probe)
+    try:
+        done = sh("ip", "-n", probe, "link", "add", "bond0", "type", "bond", check=False)
+        return None if done.returncode == 0 else done.stderr.strip()
+    finally:
+        sh("ip", "netns", "del", probe)
+
+
+def test_an_ha_pair_bonded_active_backup_still_pings_with_its_active_leg_s_pf_down(
+    lab: Lab, physnet: str
+) -> None:
+    missing = bonding_missing()
+    if missing is not None:
+        pytest.skip(f"this kernel cannot make a bond (ip link add type bond: {missing})")
+    pair = ha_pair(lab, physnet)
+    lab.until(lambda: all(pings(pair.container, pair.peer_ip, leg) for leg in pair.legs))
+    address = f"{ip_of(pair.legs['eth0'])}/24"
+    # As a user bonds two VFs: each keeps its own MAC (spoofchk), the far leg enslaved
+    # first is the active one, and the address moves from eth0 to the bond.
+    commands = [
+        "link add bond0 type bond mode active-backup miimon 100 fail_over_mac active",
+        *(f"addr flush dev {leg}" for leg in (pair.far, pair.near)),
+        *(f"link set {leg} down\nlink set {leg} master bond0" for leg in (pair.far, pair.near)),
+        f"addr add {address} dev bond0",
+        "link set bond0 up",
+    ]
+    argv = ["ip", "-n", netns(pair.container), "-batch", "-"]
+    script = "\n".join(commands) + "\n"
+    done = subprocess.run(argv, input=script, text=True, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lab.until(lambda: pings(pair.container, pair.peer_ip))
+
+    pair.pull_far_cable()
+    lab.until(lambda: no_carrier(pair.container, pair.far))
+    lab.until(lambda: pings(pair.container, pair.peer_ip))
