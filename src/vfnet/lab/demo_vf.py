@@ -75,7 +75,7 @@ def in_libvirt(lab: DemoLab, outcome: Outcome, vm: Json) -> None:
     """What the VM's agent logged of its domain: proof it is in libvirt, not only bound."""
     what = "the agent defined and started vm1's domain in libvirt"
     if NO_LIBVIRT in lab.agent_log(vm["host"]):
-        outcome.skip(what, "the lab's agents serve no VMs (started without --libvirt-uri)")
+        outcome.skip(what, "the lab's agents run without --libvirt-uri, so they serve no VMs")
         return
     said = f"vm {vm['id']}: "
 
