@@ -40,7 +40,7 @@ from vfnet.agent.attach.netns import Link, NamespaceOps, Route
 from vfnet.agent.attach.own import CONTAINER_PREFIX, create_container, delete_container
 from vfnet.agent.desired import AttachKind, ClaimedVf, DesiredState, InstanceState
 from vfnet.agent.plan import VfLocation
-from vfnet.errors import VfnetError
+from vfnet.errors import NotFound, VfnetError
 from vfnet.pci.address import PciAddress
 
 if TYPE_CHECKING:
@@ -297,6 +297,10 @@ class _Turn:
         return self.located().get(netdev)
 
     def run(self, desired: DesiredState) -> None:
+        kept = set(desired.instances) | _containers(desired, self.wants)
+        if self.owner.mark is not None:  # before attaching: a namespace another host's
+            # agent finds marked is not removed under this one (a migration's target)
+            self._mark(sorted(ns for ns in self.present if _instance(ns) in kept))
         for address, want in sorted(self.wants.items()):
             try:
                 if want.ns is not None:
@@ -305,7 +309,6 @@ class _Turn:
                     self._home(address, want)
             except VfnetError as error:
                 self._failed(address, want, str(error))
-        kept = set(desired.instances) | _containers(desired, self.wants)
         if self.owner.mark is not None:
             self._mark(sorted(ns for ns in self.present if _instance(ns) in kept))
         self._remove_deleted(kept)
@@ -343,20 +346,40 @@ class _Turn:
         holds = found is not None and found.ns == want.ns and _holds(found.link, self.home_ns, want)
         if holds and self.owner.placed.get(address) == want:
             return
-        if not self.ops.exists(want.ns):
-            if not want.ns.startswith(CONTAINER_PREFIX):
-                raise _NotFound(f"namespace {want.ns} not found")
-            create_container(self.ops, want.ns.removeprefix(CONTAINER_PREFIX))
+        self._ensure_namespace(want.ns)
         if found is None or found.ns not in (want.ns, self.home_ns):
             self._detach(address, want.netdev, found)  # elsewhere, or gone: home first
             if self.where(want.netdev) is None:
                 raise _NotFound(f"VF netdev {want.netdev} is gone; its switch makes it again")
+        try:
+            self._plug(want)
+        except NotFound as error:
+            if error.kind != "network namespace" or not want.ns.startswith(CONTAINER_PREFIX):
+                raise
+            # Removed under us: on a shared kernel, by the host this instance just left.
+            log.info("namespace %s went while attaching %s: made again", want.ns, want.netdev)
+            self._ensure_namespace(want.ns)
+            self._plug(want)
+        self.owner.placed[address] = want
+        self._where = None
+
+    def _ensure_namespace(self, ns: str) -> None:
+        """The container's namespace, made when it is vfnet's own, and marked this host's
+        on a shared kernel before anything goes in."""
+        if not self.ops.exists(ns):
+            if not ns.startswith(CONTAINER_PREFIX):
+                raise _NotFound(f"namespace {ns} not found")
+            create_container(self.ops, ns.removeprefix(CONTAINER_PREFIX))
+        if self.owner.mark is not None:
+            self.owner.marked.discard(ns)  # read again: another host may have marked it since
+            self._mark([ns])
+
+    def _plug(self, want: Want) -> None:
+        assert want.ns is not None and want.netdev is not None
         containers.attach(
             self.ops, want.netdev, self.home_ns, want.ns, ifname=want.ifname or want.netdev,
             mac=want.mac, mtu=want.mtu, addresses=want.addresses, routes=want.routes,
         )  # fmt: skip
-        self.owner.placed[address] = want
-        self._where = None
 
     def _home(self, address: PciAddress, want: Want) -> None:
         self.owner.placed.pop(address, None)
@@ -410,6 +433,8 @@ class _Turn:
                 continue
             try:
                 if not self._ours(ns):
+                    self.owner.ours.discard(instance)
+                    self.owner.marked.discard(ns)
                     continue
                 outcomes = self.owner.delete(self.ops, instance)
             except VfnetError as error:
@@ -424,12 +449,19 @@ class _Turn:
 
     def _ours(self, ns: str) -> bool:
         """Every container namespace is this host's on a kernel of its own; on a shared one,
-        those holding one of its VFs, marked by it, or holding an instance of it."""
-        if self.owner.mark is None or _instance(ns) in self.owner.ours:
+        those holding one of its VFs, marked by it, or holding an instance of it, unless
+        another host has marked it since (its instance migrated there: its VFs here were
+        sent home as releases before this)."""
+        if self.owner.mark is None:
+            return True
+        alias = next((x.alias for x in self.ops.links(ns) if x.name == LOOPBACK), None)
+        if alias is not None and alias.startswith(MARK_TAG) and alias != self.owner.mark:
+            return False
+        if _instance(ns) in self.owner.ours:
             return True
         if any(found.ns == ns for found in self.located().values()):
             return True
-        return any(x.name == LOOPBACK and x.alias == self.owner.mark for x in self.ops.links(ns))
+        return alias == self.owner.mark
 
 
 def _instance(ns: str) -> str:

@@ -320,6 +320,43 @@ def test_on_a_shared_kernel_a_container_is_marked_and_only_this_host_s_are_remov
     assert not kernel.exists("vfnet-c-web")  # a fresh agent knows it by its mark
 
 
+def test_on_a_shared_kernel_a_container_that_migrated_to_another_host_is_left_to_it(
+    kernel: MemoryNamespaces, discovery: Discovery
+) -> None:
+    _namespace_with_loopback(kernel, "vfnet-c-web", None)
+    made = attachments(kernel, mark="compute-1")
+    sync(made, desired(claim(VF0, container("web", 0))), discovery)
+    assert link(kernel, "vfnet-c-web", "eth0") is not None
+    # The instance moves away: the target's agent, sharing this kernel, marks the
+    # namespace its own before attaching its VF there; this host's VF is released.
+    kernel.set_link("vfnet-c-web", "lo", alias="vfnet-host compute-2")
+    sync(made, desired(released={VF0: 1}, generation=2), discovery)
+    assert link(kernel, None, "ens1f0v0") is not None  # the source's VF came home
+    assert kernel.exists("vfnet-c-web")
+    sync(attachments(kernel, mark="compute-1"), desired(generation=3), discovery)
+    assert kernel.exists("vfnet-c-web")  # a fresh agent leaves it too
+
+
+def test_a_namespace_removed_while_its_vf_is_attached_is_made_again_at_once(
+    kernel: MemoryNamespaces, discovery: Discovery
+) -> None:
+    made = attachments(kernel, mark="compute-2")
+    original = kernel.move
+    removed: list[str] = []
+
+    def move(ns: Any, name: str, to_ns: Any, new_name: str) -> None:
+        if to_ns == "vfnet-c-web" and not removed:
+            removed.append(to_ns)
+            kernel.delete(to_ns)
+        original(ns, name, to_ns, new_name)
+
+    kernel.move = move  # type: ignore[method-assign]
+    result = sync(made, desired(claim(VF0, container("web", 0))), discovery)
+    assert removed == ["vfnet-c-web"]
+    assert link(kernel, "vfnet-c-web", "eth0") is not None
+    assert not result.failed
+
+
 def test_on_a_kernel_of_its_own_every_container_of_a_gone_instance_is_removed(
     kernel: MemoryNamespaces, discovery: Discovery
 ) -> None:
