@@ -40,10 +40,13 @@ class PluggerChoice:
         if self.libvirt_uri is None:
             log.info("VMs: no --libvirt-uri, so this host serves containers only")
             return made
-        from vfnet.agent.attach.libvirt_hypervisor import LibvirtHypervisor
-
         try:
+            from vfnet.agent.attach.libvirt_hypervisor import LibvirtHypervisor
+
             hypervisor = LibvirtHypervisor(self.libvirt_uri)
+        except ImportError as error:
+            log.error("VMs: libvirt-python is not installed (%s); containers only", error)
+            return made
         except VfnetError as error:
             log.error("VMs: cannot reach libvirt at %s: %s", self.libvirt_uri, error)
             return made

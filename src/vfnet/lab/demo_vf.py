@@ -22,7 +22,9 @@ SETTLE_SECONDS = 20.0
 def vm(lab: DemoLab, outcome: Outcome) -> None:
     lab.out.step(
         "A VM with direct, macvtap and vDPA ports",
-        "The VM's ports are on green (flat, physnet2). direct hands the guest the VF itself "
+        "direct and macvtap are on blue (VLAN 100, physnet1), vdpa on green (flat, "
+        "physnet2), where host-2's second PF carries vDPA devices. direct hands the guest "
+        "the VF itself "
         "(<interface type='hostdev'>), macvtap puts a macvtap on the VF "
         "(type='direct' passthrough), vdpa a vhost-vdpa device on the VF (type='vdpa').",
     )
@@ -35,7 +37,8 @@ def vm(lab: DemoLab, outcome: Outcome) -> None:
     else:
         outcome.skip("a vdpa port on the VM", "no lab host offers vDPA devices on physnet2")
     for kind in kinds:
-        lab.port(f"vm1-{kind}", "green", **{"binding:vnic_type": kind})
+        network = "green" if kind == "vdpa" else "blue"
+        lab.port(f"vm1-{kind}", network, **{"binding:vnic_type": kind})
     lab.admin.create_flavor("demo.small", vcpus=1, ram_mb=512)
     lab.made.flavors.append("demo.small")
     lab.instance("vm1", "vm", [f"vm1-{kind}" for kind in kinds], flavor="demo.small")

@@ -135,7 +135,8 @@ class HostWriter:
         self.tree.link(f"{pf.path}/virtfn{n}", path)
         self._bind("bus/pci/devices", address, path, self.model.vf_driver)
         self._group(pf.vf_iommu_group(n), address, path)
-        vdpa = self.vdpa.add(address, path) if self.spec.vdpa else None
+        with_vdpa = self.spec.vdpa and self.spec.vdpa_pf in (None, pf.ordinal)
+        vdpa = self.vdpa.add(address, path) if with_vdpa else None
         return _record(
             self.vf_identity(),
             address=address,

@@ -88,7 +88,12 @@ LabHostPlan = tuple[str, HostSpec, str]  # host name, what it carries, its confi
 
 LAB_HOSTS: tuple[LabHostPlan, ...] = (
     ("host-1", HostSpec(nic="x710", pfs=2, vfs=8, numa_nodes=2, ports_per_card=1), "device_spec"),
-    ("host-2", HostSpec(nic="cx6dx", pfs=2, vfs=4, numa_nodes=1), "device_plugin"),
+    # Its second PF (physnet2) carries a vDPA device on each VF, for vdpa ports.
+    (
+        "host-2",
+        HostSpec(nic="cx6dx", pfs=2, vfs=4, numa_nodes=1, vdpa=True, vdpa_pf=1),
+        "device_plugin",
+    ),
 )
 _CONFIG_WRITERS = {"device_spec": _device_spec_config, "device_plugin": _device_plugin_config}
 
@@ -116,9 +121,13 @@ def plan_lab_hosts(
             model = nic_model(nic) if nic else base.model
             ports = base.ports_per_card or model.ports_per_card
             wanted = vfs if vfs is not None else min(base.vfs, model.total_vfs_for(ports))
+            count_pfs = base.pfs if pfs is None else pfs
+            vdpa = (
+                base.vdpa and model.vdpa and base.vdpa_pf is not None and base.vdpa_pf < count_pfs
+            )
             spec = replace(
-                base, nic=model.name, pfs=base.pfs if pfs is None else pfs, vfs=wanted,
-                hostname=f"host-{n + 1}",
+                base, nic=model.name, pfs=count_pfs, vfs=wanted, hostname=f"host-{n + 1}",
+                vdpa=vdpa, vdpa_pf=base.vdpa_pf if vdpa else None,
             )  # fmt: skip
         except ValidationError as error:
             raise ValidationError(f"--{error.field}", error.reason) from None

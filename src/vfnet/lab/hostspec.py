@@ -72,6 +72,7 @@ class HostSpec:
     vfs: int
     numa_nodes: int = 1
     vdpa: bool = False
+    vdpa_pf: int | None = None  # with vdpa: only this PF's VFs (0-based) carry vDPA devices
     switchdev: bool = False
     first_bus: int | None = None
     hostname: str = "host-1"
@@ -96,6 +97,10 @@ class HostSpec:
         self._check_platform(model, platform)
         if self.vdpa and not model.vdpa:
             raise ValidationError("vdpa", f"{model.name} has no vDPA support")
+        if self.vdpa_pf is not None and not (self.vdpa and 0 <= self.vdpa_pf < self.pfs):
+            raise ValidationError(
+                "vdpa_pf", f"{self.vdpa_pf} must name one of the {self.pfs} PFs, with vdpa on"
+            )
         if self.switchdev and not model.switchdev:
             raise ValidationError("switchdev", f"{model.name} has no switchdev mode")
         if not 0 <= self.bus <= 0xFE:

@@ -83,7 +83,9 @@ def agent_argv(host: HostRecord, url: str, driver: str) -> list[str]:
     it, so a short interval keeps ``down`` from having to SIGKILL."""
     return [installed_command("vfnet-agent"), "--config", host.config, "--server", url,
             "--token-file", host.token_file, "--driver", driver,
-            "--interval", f"{AGENT_INTERVAL:g}"]  # fmt: skip
+            "--interval", f"{AGENT_INTERVAL:g}",
+            # VMs through libvirt's test driver: domains defined and started in the agent.
+            "--libvirt-uri", "test:///default", "--domain-type", "qemu"]  # fmt: skip
 
 
 def planned_state(

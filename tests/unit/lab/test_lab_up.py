@@ -142,6 +142,14 @@ def test_an_agent_runs_with_its_config_server_token_file_and_driver(tmp_path: Pa
         "--config", host.config, "--server", "http://127.0.0.1:8775",
         "--token-file", host.token_file, "--driver", "eswitch",
     ]  # fmt: skip
+    assert argv[-4:] == ["--libvirt-uri", "test:///default", "--domain-type", "qemu"]
+
+
+def test_host_2_carries_vdpa_devices_on_its_second_pf_only(tmp_path: Path) -> None:
+    _, spec, _ = plan_lab_hosts()[1]
+    assert (spec.vdpa, spec.vdpa_pf) == (True, 1)
+    _, other_nic, _ = plan_lab_hosts(nic="x710")[1]
+    assert (other_nic.vdpa, other_nic.vdpa_pf) == (False, None)  # the X710 has no vDPA
 
 
 def test_a_host_s_switch_is_removed_by_name_without_its_config(tmp_path: Path) -> None:
