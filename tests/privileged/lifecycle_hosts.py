@@ -61,6 +61,11 @@ def ip_of(port: Mapping[str, Any]) -> str:
     return str(port["fixed_ips"][0]["ip_address"])
 
 
+def addressed(instance: Mapping[str, Any], ifname: str, port: Mapping[str, Any]) -> bool:
+    """Whether ``ifname`` in the instance is there with the port's IPv4 address, and only it."""
+    return [cidr.partition("/")[0] for cidr in inet(interface(instance, ifname))] == [ip_of(port)]
+
+
 def pings(instance: Mapping[str, Any], address: str, *via: str) -> bool:
     """Whether the instance reaches ``address`` (out of interface ``via`` when given)."""
     device = ["-I", via[0]] if via else []
@@ -197,7 +202,7 @@ class Lab:
         if on is not None:
             request["host"] = on.name
         made = self.admin.create_instance(request)
-        assert made["state"] == "BUILD", made
+        assert made["state"] in ("BUILD", "ACTIVE"), made  # ACTIVE at once: normal ports only
         self.instances.append(made["id"])
         assert on is None or made["host"] == on.name, made
         return made
