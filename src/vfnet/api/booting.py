@@ -148,12 +148,16 @@ def port_reported(store: Store, port: PortRecord) -> None:
         instance = store.get_instance(port.device_id)
     except NotFound:
         return  # a device_id set by hand, not an instance of ours
-    if instance.state not in (BUILD, ACTIVE) or instance.host != port.host:
+    # One in ERROR on its host was put there by a port's report (a boot that failed was
+    # never placed): it comes back once the agent got every port ACTIVE after all.
+    if instance.state not in (BUILD, ACTIVE, ERROR) or instance.host != port.host:
         return
     state, reason = state_of(store, instance.port_ids)
     if instance.state == ACTIVE and state != ERROR:
         # Once ACTIVE, a port still plugging (attached hot, back from a failed
         # migration) does not make it BUILD again, nor clear why the last change failed.
+        return
+    if instance.state == ERROR and state != ACTIVE:
         return
     if (state, reason) != (instance.state, instance.reason):
         store.update_instance(instance.id, state=state, reason=reason)

@@ -125,6 +125,9 @@ def test_a_port_reported_in_error_puts_the_instance_in_error_with_its_reason(fle
     shown_now = shown(fleet, f"/v1/instances/{made['id']}")
     assert shown_now["state"] == "ERROR"
     assert shown_now["reason"] == f"port {ports[0]}: vlan refused by ens1f0: no such VF"
+    report(fleet, {ports[0]: "ACTIVE"})  # the agent got it right on a later pass
+    recovered = shown(fleet, f"/v1/instances/{made['id']}")
+    assert (recovered["state"], recovered["reason"]) == ("ACTIVE", None)
 
 
 def test_an_ha_pair_lands_on_two_different_pfs(fleet: Api) -> None:
