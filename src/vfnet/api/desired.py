@@ -31,7 +31,6 @@ Json = dict[str, Any]
 HOST_ATTACH: Json = {"kind": "host"}
 VM_VCPUS, VM_MEMORY_MIB = 1, 512  # a VM created without a flavor
 CONTAINER_NETNS = "vfnet-c-{}"
-UNPLUGGING = "unplugging"  # the migration phase in which the source unplugs its devices
 
 
 def instances_of(store: Store, inputs: DesiredInputs) -> Mapping[str, InstanceRecord]:
@@ -103,11 +102,13 @@ def attach_of(
 
 
 def instance_state(instance: InstanceRecord, host: str) -> str:
-    """``suspended``, ``migrating`` (its devices leaving this host, the source), or ``running``."""
+    """``suspended``, ``migrating`` (on the source of a migration until it is over: its
+    devices leave, what the instance runs stays where the target takes it over), or
+    ``running``."""
     if instance.state == SUSPENDED:
         return "suspended"
     migration = instance.migration or {}
-    if migration.get("phase") == UNPLUGGING and migration.get("source") == host:
+    if migration.get("source") == host and migration.get("target") != host:
         return "migrating"
     return "running"
 

@@ -131,17 +131,23 @@ def inputs(conn: sa.Connection, host: str) -> DesiredInputs:
 
 
 def on_host(instance: InstanceRecord, host: str) -> bool:
-    """Whether the agent of ``host`` builds ``instance``: placed there. One in ERROR
-    stays (a port the agent could not plug does not give up the rest, and the agent must
-    keep trying); one that failed to boot was never placed."""
-    return instance.host == host
+    """Whether the agent of ``host`` builds ``instance``: placed there, or the source of
+    its migration until the migration is over (so the source lets go of it only once the
+    target holds it). One in ERROR stays (a port the agent could not plug does not give
+    up the rest, and the agent must keep trying); one that failed to boot was never placed."""
+    return instance.host == host or (instance.migration or {}).get("source") == host
 
 
 def _instances(conn: sa.Connection, host: str, holding: Iterable[str]) -> dict[str, InstanceRecord]:
-    """The instances on the host, and those its bound ports belong to, by id."""
+    """The instances on the host, those its bound ports belong to, and those migrating
+    (few at a time: ``on_host`` tells whether this host is their source), by id."""
     wanted = sorted(name for name in holding if name)
     query = sa.select(instances_table.c.id).where(
-        sa.or_(instances_table.c.host == host, instances_table.c.id.in_(wanted))
+        sa.or_(
+            instances_table.c.host == host,
+            instances_table.c.id.in_(wanted),
+            instances_table.c.migration.is_not(None),  # its source may be this host
+        )
     )
     found = {}
     for instance_id in sorted(conn.execute(query).scalars()):

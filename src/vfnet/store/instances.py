@@ -223,8 +223,18 @@ def _changed(conn: sa.Connection, before: InstanceRecord) -> InstanceRecord:
         or before.host != after.host
         or before.port_ids != after.port_ids
     ):
-        desired.bump(conn, [before.host, after.host])
+        desired.bump(conn, [before.host, after.host, *_migration_hosts(before, after)])
     return after
+
+
+def _migration_hosts(*records: InstanceRecord) -> list[str | None]:
+    """The source and target of the records' migrations: both show the instance while
+    it moves, so both documents move when it does."""
+    found: list[str | None] = []
+    for record in records:
+        migration = record.migration or {}
+        found += [migration.get("source"), migration.get("target")]
+    return found
 
 
 def delete(conn: sa.Connection, instance_id: str) -> None:

@@ -158,7 +158,7 @@ def test_a_vm_without_a_flavor_gets_the_smallest_size_a_container_none(fleet: Ap
     assert (instances[box["id"]]["vcpus"], instances[box["id"]]["memory_mib"]) == (None, None)
 
 
-def test_an_instance_leaving_its_host_is_migrating_there_only_while_unplugging(
+def test_an_instance_leaving_its_host_is_migrating_there_until_the_migration_is_over(
     fleet: Api,
 ) -> None:
     net = jumbo_network(fleet)
@@ -166,8 +166,15 @@ def test_an_instance_leaving_its_host_is_migrating_there_only_while_unplugging(
     moving = {"source": "compute-1", "target": "compute-2", "live": True}
     fleet.store.update_instance(made["id"], migration={**moving, "phase": "unplugging"})
     assert desired(fleet)["instances"][made["id"]]["state"] == "migrating"
-    fleet.store.update_instance(made["id"], migration={**moving, "phase": "moving"})
-    assert desired(fleet)["instances"][made["id"]]["state"] == "running"
+    before = desired(fleet)["generation"]
+    # Moved: placed on the target, still shown on the source, which keeps what the
+    # instance runs until the target holds it.
+    fleet.store.update_instance(made["id"], host="compute-2",
+                                migration={**moving, "phase": "moving"})  # fmt: skip
+    assert desired(fleet)["instances"][made["id"]]["state"] == "migrating"
+    fleet.store.update_instance(made["id"], migration=None)
+    after = desired(fleet)
+    assert made["id"] not in after["instances"] and after["generation"] > before
 
 
 def test_an_agent_s_report_on_a_normal_port_makes_it_active(fleet: Api) -> None:

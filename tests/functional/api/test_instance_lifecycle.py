@@ -159,9 +159,11 @@ def test_on_a_host_that_verifies_resets_a_detached_vf_is_free_once_its_reset_is_
     slot = made["ports"][0]["pci_slot"]
     with StandInAgent(fleet, "compute-1", "agent") as agent:
         agent.caught_up()
-        detach(fleet, made["id"], ports[0])
-        document = shown(fleet, "/v1/hosts/compute-1/desired", "agent")
-        assert slot in document["released"]
+    detach(fleet, made["id"], ports[0])  # no agent answering: the VF waits for its reset
+    document = shown(fleet, "/v1/hosts/compute-1/desired", "agent")
+    assert slot in document["released"]
+    assert free_vfs(fleet) == 2
+    with StandInAgent(fleet, "compute-1", "agent") as agent:
         agent.caught_up()
         assert free_vfs(fleet) == 3
     assert shown(fleet, f"/v1/instances/{made['id']}")["state"] == "ACTIVE"
