@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +154,23 @@ def test_a_vfnet_container_runs_a_command_reaches_its_neighbour_and_gives_its_vf
         bench.ops.delete(ns)
     host_names = link_names(bench.host)
     assert bench.vf in host_names
+
+
+def test_deleting_a_container_stops_what_runs_in_it_but_never_a_vfnet_agent_inside(
+    bench: Bench, tmp_path: Path
+) -> None:
+    agent = tmp_path / "vfnet-agent"  # a stand-in with the agent's name, passing through
+    agent.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(60)\n")
+    agent.chmod(0o755)
+    container_id = f"t{uuid.uuid4().hex[:6]}"
+    ns = create_container(bench.ops, container_id)
+    try:
+        workload = run_in_container(container_id, ["sleep", "60"])
+        passing = run_in_container(container_id, [str(agent)])
+        time.sleep(0.5)  # both started inside
+        delete_container(bench.ops, container_id)
+        assert workload.wait(timeout=10) != 0
+        assert passing.poll() is None, "the agent was killed with the container"
+    finally:
+        passing.kill()
+        bench.ops.delete(ns)

@@ -8,12 +8,14 @@ import re
 import signal
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from vfnet.agent.attach.containers import Outcome, remove_namespace
 from vfnet.agent.attach.netns import NamespaceOps
 from vfnet.errors import DriverError, ValidationError
 
 CONTAINER_PREFIX = "vfnet-c-"
+AGENT_COMMAND = "vfnet-agent"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 __all__ = ["container_netns", "create_container", "delete_container", "run_in_container"]
@@ -66,7 +68,19 @@ def delete_container(ops: NamespaceOps, container_id: str) -> dict[str, Outcome]
 
 
 def _pids(ns: str) -> list[int]:
+    """What runs in the container, less any vfnet agent passing through it: an agent
+    works inside a namespace for a moment (on a shared kernel, another host's too), and
+    killing it would leave that host unserved."""
     done = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise DriverError(f"ip netns pids {ns}: {done.stderr.strip() or done.returncode}")
-    return [int(pid) for pid in done.stdout.split()]
+    pids = [int(pid) for pid in done.stdout.split()]
+    return [pid for pid in pids if pid != os.getpid() and not _is_agent(pid)]
+
+
+def _is_agent(pid: int) -> bool:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:  # it ended meanwhile
+        return False
+    return any(Path(arg.decode(errors="replace")).name == AGENT_COMMAND for arg in argv[:2])

@@ -116,7 +116,9 @@ class Segments:
 
 
 def _add_bridge(ns: Netns, name: str) -> int:
-    ns.ipr.link("add", ifname=name, kind="bridge", flags=IFF_UP, change=IFF_UP)
+    """The bridge, made unless another host's agent made it first (the fabric is shared)."""
+    with ignoring(errno.EEXIST):
+        ns.ipr.link("add", ifname=name, kind="bridge", flags=IFF_UP, change=IFF_UP)
     index = ns.index(name)
     assert index is not None
     return index
