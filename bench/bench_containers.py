@@ -99,6 +99,8 @@ def wait_up(ns: str, cidr: str, deadline: float) -> tuple[float, float]:
                                     pass
                     return appeared, time.perf_counter()
             except (DriverError, NotFound):
+                if time.perf_counter() > deadline:
+                    raise
                 time.sleep(0.0005)
     finally:
         ops.close()  # a socket left in the namespace would keep it alive after its deletion
@@ -125,7 +127,7 @@ def agent_steps(log: Sequence[str], since: float, instance: str, port: str) -> d
     return found
 
 
-def one_run(made: Site, run_id: int) -> dict[str, float]:
+def one_run(made: Site) -> dict[str, float]:
     """One container made and deleted: its steps in ms since the API call."""
     port = made.port()
     cidr = f"{port['fixed_ips'][0]['ip_address']}/{PREFIX}"
@@ -213,10 +215,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vfnet-bench-") as folder:
         root = Path(folder)
         with site(root, pfs=2, vfs=32, interval=args.interval) as made, MoveTimer(root) as mover:
-            one_run(made, -1)  # warm: the segment's bridge is made by the first port
+            one_run(made)  # warm: the segment's bridge is made by the first port
             runs, moves = [], []
-            for run in range(args.runs):
-                runs.append(one_run(made, run))
+            for _ in range(args.runs):
+                runs.append(one_run(made))
                 moves.append(mover.move_ms())
             check = verify_all_back(made)
         up = statistics.median(run["up"] for run in runs)
