@@ -14,6 +14,7 @@ from vfnet.api.limits import BodyLimit
 from vfnet.api.placing import Chooser
 from vfnet.api.routes import ROUTES
 from vfnet.api.settings import ApiSettings
+from vfnet.api.wakeups import WakeOnWrite, Writes
 from vfnet.network.macs import RandomSource
 from vfnet.store import Store
 
@@ -61,4 +62,6 @@ def create_app(
     app.state.access = access
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.state.writes = Writes()
+    app.add_middleware(WakeOnWrite, writes=app.state.writes)
     return app

@@ -14,6 +14,7 @@ from pyroute2.netlink.rtnl.tcmsg import tcmsg
 from vfnet.agent.drivers.netlink import errno_reason
 from vfnet.agent.drivers.netlink_messages import (
     getlink_request,
+    link_record,
     link_settings,
     link_summary,
     message,
@@ -303,3 +304,25 @@ def test_a_tbf_of_a_qdisc_dump_reads_as_its_link_and_rate_and_other_qdiscs_as_no
     other = tcmsg()
     other["attrs"] = [("TCA_KIND", "clsact")]
     assert tbf_rate(pyroute2_bytes(other)[16:]) is None
+
+
+@pytest.mark.parametrize(
+    ("flags", "alias", "kind"),
+    [(0x1003, "vfnet-vf {}", "veth"), (0x1002, None, None)],
+)
+def test_a_link_reads_as_name_index_mac_mtu_up_alias_and_kind_as_pyroute2_encodes_it(
+    flags, alias, kind
+):
+    msg = ifinfmsg()
+    msg["index"], msg["flags"] = 31, flags
+    msg["attrs"] = [
+        ("IFLA_IFNAME", "eth0"),
+        ("IFLA_ADDRESS", "FA:16:3E:00:00:01"),
+        ("IFLA_MTU", 9000),
+        *([("IFLA_IFALIAS", alias)] if alias else []),
+        *([("IFLA_LINKINFO", {"attrs": [("IFLA_INFO_KIND", kind)]})] if kind else []),
+    ]
+    up = bool(flags & 1)
+    assert link_record(pyroute2_bytes(msg)[16:]) == (
+        "eth0", 31, "fa:16:3e:00:00:01", 9000, up, alias, kind
+    )  # fmt: skip

@@ -161,6 +161,34 @@ def link_summary(payload: bytes | memoryview) -> tuple[int, int, str, int]:
     return index, flags, name, master
 
 
+IFLA_MTU = 4
+IFLA_LINKINFO = 18
+IFLA_IFALIAS = 20
+IFLA_INFO_KIND = 1
+
+
+def link_record(
+    payload: bytes | memoryview,
+) -> tuple[str, int, str, int, bool, str | None, str | None]:
+    """(name, index, mac, mtu, up, alias, kind) of an RTM_NEWLINK payload."""
+    _, _, index, flags, _ = _IFINFO.unpack_from(payload)
+    name, mac, mtu, alias, kind = "", "", 0, None, None
+    for attr, value in _attrs(memoryview(payload)[_IFINFO.size :]):
+        if attr == IFLA_IFNAME:
+            name = bytes(value).split(b"\0", 1)[0].decode()
+        elif attr == IFLA_ADDRESS:
+            mac = ":".join(f"{b:02x}" for b in bytes(value))
+        elif attr == IFLA_MTU:
+            (mtu,) = _U32.unpack_from(value)
+        elif attr == IFLA_IFALIAS:
+            alias = bytes(value).split(b"\0", 1)[0].decode() or None
+        elif attr == IFLA_LINKINFO:
+            for sub, inner in _attrs(value):
+                if sub == IFLA_INFO_KIND:
+                    kind = bytes(inner).split(b"\0", 1)[0].decode()
+    return name, index, mac, mtu, bool(flags & IFF_UP), alias, kind
+
+
 _TCMSG = struct.Struct("=B3xiIII")  # struct tcmsg
 
 
