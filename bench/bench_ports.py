@@ -39,10 +39,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-import httpx
 from databases import DEFAULT_POSTGRES, postgres_reachable, postgres_url, sqlite_url
 
 from vfnet.client import Client
+from vfnet.errors import VfnetError
+from vfnet.lab.server import wait_until_answering
 
 SERVER = str(Path(sys.executable).parent / "vfnet-server")
 NETWORK = {
@@ -92,16 +93,10 @@ def server(database_url: str, log: Path, options: Sequence[str]) -> Iterator[tup
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"vfnet-server exited at start:\n{log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/v1/openapi.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit("vfnet-server did not answer within 30s")
+    try:
+        wait_until_answering(url, 30, lambda: process.poll() is not None, log)
+    except VfnetError as failed:
+        raise SystemExit(f"{failed}:\n{log.read_text()[-2000:]}") from None
 
 
 class Creator:
